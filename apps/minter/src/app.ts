@@ -1,0 +1,14 @@
+import { type Dependency, type Logger, createHttpApp } from '@harvest/service';
+import type { FastifyInstance } from 'fastify';
+
+export interface AppDeps {
+  log: Logger;
+  /** Dependencies whose readiness /readyz reports. */
+  dependencies: Record<string, Dependency>;
+}
+
+/** Builds the minter HTTP app without listening, so tests drive it with `app.inject()`. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = createHttpApp({ name: 'minter', ...deps });
+  return app;
+}
