@@ -10,7 +10,7 @@
 // globally. Dependencies are (re)installed when package-lock.json or a package.json changed since the last run.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,7 +46,16 @@ function reexecUnderNode24() {
   if (!existsSync(nodeBin)) {
     say(`Node ${process.versions.node} is older than ${NODE_MAJOR}; fetching Node ${NODE_MAJOR} from the npm registry into .tools/node`);
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    const status = run(npm, ['install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', TOOLS_NODE_DIR, `node@${NODE_MAJOR}`]);
+    const status = run(npm, [
+      'install',
+      '--no-save',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+      '--prefix',
+      TOOLS_NODE_DIR,
+      `node@${NODE_MAJOR}`,
+    ]);
     if (status !== 0 || !existsSync(nodeBin)) fail(`could not install node@${NODE_MAJOR} from the npm registry (npm exited ${status})`);
   }
   return forward(nodeBin, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], withPath(TOOLS_NODE_BIN));

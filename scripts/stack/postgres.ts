@@ -36,7 +36,10 @@ async function loadBinaries(): Promise<Binaries> {
   try {
     return (await import(name)) as Binaries;
   } catch {
-    throw new StackError('DATABASE_URL', `no embedded PostgreSQL build for ${platform()}-${arch()} (${name}); set DATABASE_URL to a PostgreSQL server`);
+    throw new StackError(
+      'DATABASE_URL',
+      `no embedded PostgreSQL build for ${platform()}-${arch()} (${name}); set DATABASE_URL to a PostgreSQL server`,
+    );
   }
 }
 
@@ -49,7 +52,11 @@ function runAsIds(): { uid?: number; gid?: number } {
     spawnSync('groupadd', ['-f', 'postgres']);
     spawnSync('useradd', ['-g', 'postgres', '-M', '-s', '/usr/sbin/nologin', 'postgres']);
     ids = lookupUser('postgres');
-    if (!ids) throw new StackError('DATABASE_URL', 'could not create a "postgres" user to run the embedded PostgreSQL as; run as a normal user or set DATABASE_URL');
+    if (!ids)
+      throw new StackError(
+        'DATABASE_URL',
+        'could not create a "postgres" user to run the embedded PostgreSQL as; run as a normal user or set DATABASE_URL',
+      );
   }
   return ids;
 }
@@ -110,7 +117,21 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<P
     mkdirSync(dataDir, { recursive: true });
     if (ids.uid !== undefined) chownSync(dataDir, ids.uid, ids.gid ?? ids.uid);
     if (!options.ephemeral) say(`initialising embedded PostgreSQL in ${dataDir}`);
-    run(bins.initdb, ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-instructions', ...(options.ephemeral ? ['--no-sync'] : [])], ids, 'initdb');
+    run(
+      bins.initdb,
+      [
+        '-D',
+        dataDir,
+        '-U',
+        'postgres',
+        '--auth=trust',
+        '--encoding=UTF8',
+        '--no-instructions',
+        ...(options.ephemeral ? ['--no-sync'] : []),
+      ],
+      ids,
+      'initdb',
+    );
   }
   const status = spawnSync(bins.pg_ctl, ['status', '-D', dataDir], { ...ids, encoding: 'utf8' });
   const adminUrl = `postgres://postgres@127.0.0.1:${options.port}/postgres`;
@@ -125,10 +146,18 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<P
       ...(options.ephemeral ? ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'] : []),
     ].join(' ');
     try {
-      run(bins.pg_ctl, ['start', '-w', '-t', '60', '-D', dataDir, '-l', join(dataDir, 'server.log'), '-o', settings], ids, 'starting PostgreSQL');
+      run(
+        bins.pg_ctl,
+        ['start', '-w', '-t', '60', '-D', dataDir, '-l', join(dataDir, 'server.log'), '-o', settings],
+        ids,
+        'starting PostgreSQL',
+      );
     } catch (error) {
       if (await portAnswers(options.port)) {
-        throw new StackError('PG_PORT', `port ${options.port} is already taken by another program; set PG_PORT to a free port or DATABASE_URL to a server`);
+        throw new StackError(
+          'PG_PORT',
+          `port ${options.port} is already taken by another program; set PG_PORT to a free port or DATABASE_URL to a server`,
+        );
       }
       throw error;
     }

@@ -3,8 +3,8 @@
 // apt can be used. BullMQ needs `maxmemory-policy noeviction`, which the servers we start always have.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createConnection } from 'node:net';
-import { freePort } from './ports.ts';
 import { StackError, say } from './log.ts';
+import { freePort } from './ports.ts';
 
 export interface RedisHandle {
   url: string;
@@ -50,7 +50,22 @@ async function startRedisServer(): Promise<RedisHandle> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--loglevel', 'warning'],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--maxmemory-policy',
+      'noeviction',
+      '--daemonize',
+      'no',
+      '--loglevel',
+      'warning',
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   for (let i = 0; i < 100; i++) {

@@ -7,7 +7,6 @@ export const envSchema = z.object({
   INSTANCE_SERVER_PORT: portVar(2567),
   DATABASE_URL: databaseUrl,
   REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
-
 });
 
 export type Env = z.infer<typeof envSchema>;

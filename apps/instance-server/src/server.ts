@@ -7,7 +7,6 @@ const log = createLogger('instance-server', env.LOG_LEVEL);
 const dependencies = {
   database: postgresDependency(env.DATABASE_URL),
   redis: redisDependency(env.REDIS_URL),
-
 };
 const app = await buildApp({ log, dependencies });
 await serve({

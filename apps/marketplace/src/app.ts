@@ -1,4 +1,4 @@
-import { type Dependency, type Logger, createHttpApp } from '@harvest/service';
+import { createHttpApp, type Dependency, type Logger } from '@harvest/service';
 import type { FastifyInstance } from 'fastify';
 
 export interface AppDeps {

@@ -54,16 +54,14 @@ export function portVar(defaultPort: number) {
 }
 
 /** A PostgreSQL connection string. */
-export const databaseUrl = z
-  .string()
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '' && url.pathname.length > 1;
-    } catch {
-      return false;
-    }
-  }, 'must be a postgres:// URL with a host and a database name');
+export const databaseUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '' && url.pathname.length > 1;
+  } catch {
+    return false;
+  }
+}, 'must be a postgres:// URL with a host and a database name');
 
 /** A Redis connection string. */
 export const redisUrl = z.string().refine((value) => {

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 
 /** A readiness check: resolves when the dependency is usable, rejects otherwise. */
 export type ReadinessCheck = () => Promise<unknown>;

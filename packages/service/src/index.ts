@@ -1,5 +1,5 @@
-export { ConfigError, baseEnv, chainIdVar, databaseUrl, httpUrl, loadEnv, parseEnv, portVar, redisUrl } from './env.ts';
-export { type HealthOptions, type HttpAppOptions, type ReadinessCheck, createHttpApp, registerHealth } from './health.ts';
+export { chainDependency, type Dependency, postgresDependency, redisDependency } from './checks.ts';
+export { baseEnv, ConfigError, chainIdVar, databaseUrl, httpUrl, loadEnv, parseEnv, portVar, redisUrl } from './env.ts';
+export { createHttpApp, type HealthOptions, type HttpAppOptions, type ReadinessCheck, registerHealth } from './health.ts';
 export { type ServeOptions, serve } from './lifecycle.ts';
-export { type Logger, createLogger } from './logger.ts';
-export { type Dependency, chainDependency, postgresDependency, redisDependency } from './checks.ts';
+export { createLogger, type Logger } from './logger.ts';
