@@ -1,6 +1,6 @@
 // Infrastructure shared by the start and test commands, so both run on the same code paths.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,13 @@ const stackEnvSchema = z.object({
   HARVEST_DATA_DIR: z.string().default(join(ROOT, '.data')),
 });
 
+/** mkdtemp makes 0700 folders; the postgres user (when we run as root) must be able to traverse this one. */
+function traversableTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
 export type StackEnv = z.infer<typeof stackEnvSchema>;
 
 export function readStackEnv(): StackEnv {
@@ -63,7 +70,7 @@ export async function startInfra(env: StackEnv, mode: 'dev' | 'test'): Promise<I
     : mode === 'dev'
       ? await startEmbeddedPostgres({ dataDir: join(env.HARVEST_DATA_DIR, 'postgres'), port: env.PG_PORT, database: 'harvest' })
       : await startEmbeddedPostgres({
-          dataDir: join(mkdtempSync(join(tmpdir(), 'harvest-test-pg-')), 'data'),
+          dataDir: traversableTempDir('harvest-test-pg-'),
           port: await freePort(),
           database: 'harvest',
           ephemeral: true,
