@@ -220,10 +220,9 @@ function resolveDeaths(d: Draft, ev: BattleEvent[]): void {
       if (keywordsOf(d.cards, unit.def).sprout) sprouts.push(survivors.length);
     }
     p.board = survivors;
-    // Seedlings take the dead units' places; inserting left to right keeps earlier positions valid.
-    for (let i = 0; i < sprouts.length; i++) {
-      if (p.board.length < d.config.boardLimit) summonToken(d, seat, d.config.sproutToken, (sprouts[i] as number) + i, ev);
-    }
+    // Seedlings take the dead units' places, so they always fit (each replaces a unit that just left the board);
+    // inserting left to right with offset i keeps the recorded positions valid.
+    for (let i = 0; i < sprouts.length; i++) summonToken(d, seat, d.config.sproutToken, (sprouts[i] as number) + i, ev);
   }
   const dead0 = d.seats[0].health <= 0;
   const dead1 = d.seats[1].health <= 0;
