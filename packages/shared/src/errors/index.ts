@@ -4,7 +4,15 @@
  */
 
 /** How an error is handled: by transports (status codes) and by retry loops (only `retryable` is retried). */
-export type ErrorCategory = 'validation' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'rate_limited' | 'retryable' | 'internal';
+export type ErrorCategory =
+  | 'validation'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'rate_limited'
+  | 'retryable'
+  | 'internal';
 
 /** Every stable error code with its category. Add codes here; never rename one that clients may have seen. */
 export const ERROR_CODES = {
