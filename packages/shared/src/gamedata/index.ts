@@ -12,3 +12,5 @@ export * from './load.ts';
 export * from './locate.ts';
 export * from './release.ts';
 export * from './xref.ts';
+/** Merged, validated game data (defined with its schema in `@harvest/shared/schemas`). */
+export type { GameData } from '../schemas/gamedata/file.ts';
