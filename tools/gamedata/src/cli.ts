@@ -57,7 +57,8 @@ function loadDir(dir: string): { data: GameData; warnings: string[] } {
 function loadAny(path: string): GameData {
   if (statSync(path).isDirectory()) return loadDir(path).data;
   const json = JSON.parse(readFileSync(path, 'utf8')) as Partial<GameDataRelease> & { content?: unknown };
-  if (json.content === undefined || typeof json.contentHash !== 'string') throw new CliError(`${path} is not a release file (needs contentHash and content)`);
+  if (json.content === undefined || typeof json.contentHash !== 'string')
+    throw new CliError(`${path} is not a release file (needs contentHash and content)`);
   const v = verifyRelease({ contentHash: json.contentHash, content: json.content });
   if (!v.ok) throw new CliError(`${path}: ${v.reason}`);
   return v.content;
@@ -71,7 +72,13 @@ const commands: Record<string, (args: string[], root: string) => Promise<void> |
     const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
     const warnings = result.diagnostics.length - errors;
     if (values.json) {
-      out(JSON.stringify({ ok: errors === 0, contentHash: result.data ? contentHash(result.data) : null, diagnostics: result.diagnostics }, null, 2));
+      out(
+        JSON.stringify(
+          { ok: errors === 0, contentHash: result.data ? contentHash(result.data) : null, diagnostics: result.diagnostics },
+          null,
+          2,
+        ),
+      );
     } else {
       for (const d of result.diagnostics) out(formatDiagnostic(d));
       if (result.data) {
@@ -99,7 +106,11 @@ const commands: Record<string, (args: string[], root: string) => Promise<void> |
     const after = loadDir(resolve(values.dir ?? join(root, 'gamedata'))).data;
     const lines = formatDiff(diffGameData(before, after));
     for (const l of lines) out(l);
-    out(lines.length === 0 ? 'no differences' : `${lines.length} difference(s): ${contentHash(before).slice(0, 12)} -> ${contentHash(after).slice(0, 12)}`);
+    out(
+      lines.length === 0
+        ? 'no differences'
+        : `${lines.length} difference(s): ${contentHash(before).slice(0, 12)} -> ${contentHash(after).slice(0, 12)}`,
+    );
   },
 
   release(args, root) {
@@ -145,7 +156,10 @@ const commands: Record<string, (args: string[], root: string) => Promise<void> |
     }
     out('crop          scenario       cycle min   produce/h   gold/h');
     for (const c of eco) {
-      for (const s of c.scenarios) out(`${c.crop.padEnd(13)} ${s.name.padEnd(14)} ${s.cycleMinutes.toFixed(1).padStart(9)} ${s.itemsPerHour.toFixed(2).padStart(11)} ${s.goldPerHour.toFixed(1).padStart(8)}`);
+      for (const s of c.scenarios)
+        out(
+          `${c.crop.padEnd(13)} ${s.name.padEnd(14)} ${s.cycleMinutes.toFixed(1).padStart(9)} ${s.itemsPerHour.toFixed(2).padStart(11)} ${s.goldPerHour.toFixed(1).padStart(8)}`,
+        );
     }
   },
 
@@ -207,11 +221,18 @@ const commands: Record<string, (args: string[], root: string) => Promise<void> |
     writeFileSync(`${base}.html`, renderHtml(report));
     const h = report.headline;
     const p = report.performance;
-    out(`${h.matches} matches in ${(p.wallMs / 1000).toFixed(2)} s: ${p.matchesPerSecond.toFixed(0)} matches/s wall, ${p.oneCoreMatchesPerSecond.toFixed(0)} matches/s per core (${result.workers} thread(s))`);
-    out(`first player wins ${(h.firstPlayerWinRate * 100).toFixed(1)}%, second ${(h.secondPlayerWinRate * 100).toFixed(1)}%, draws ${(h.drawRate * 100).toFixed(1)}%; average ${h.averageTurns.toFixed(1)} turns (median ${h.medianTurns}); refused AI actions ${h.refusedActions}`);
+    out(
+      `${h.matches} matches in ${(p.wallMs / 1000).toFixed(2)} s: ${p.matchesPerSecond.toFixed(0)} matches/s wall, ${p.oneCoreMatchesPerSecond.toFixed(0)} matches/s per core (${result.workers} thread(s))`,
+    );
+    out(
+      `first player wins ${(h.firstPlayerWinRate * 100).toFixed(1)}%, second ${(h.secondPlayerWinRate * 100).toFixed(1)}%, draws ${(h.drawRate * 100).toFixed(1)}%; average ${h.averageTurns.toFixed(1)} turns (median ${h.medianTurns}); refused AI actions ${h.refusedActions}`,
+    );
     const top = report.decks[0];
     const bottom = report.decks.at(-1);
-    if (top && bottom) out(`decks: best ${top.name} ${((top.winRate ?? 0) * 100).toFixed(1)}%, worst ${bottom.name} ${((bottom.winRate ?? 0) * 100).toFixed(1)}%`);
+    if (top && bottom)
+      out(
+        `decks: best ${top.name} ${((top.winRate ?? 0) * 100).toFixed(1)}%, worst ${bottom.name} ${((bottom.winRate ?? 0) * 100).toFixed(1)}%`,
+      );
     out(`report: ${base}.html (+ .json)`);
   },
 };

@@ -6,7 +6,15 @@
  */
 
 import { farmParcelsOf, type GameData } from '@harvest/shared/gamedata';
-import { createFarmPlots, createRngFromSeed, cropStatus, type FarmParcel, type FarmState, createFarmRules, type Plot } from '@harvest/shared/rules';
+import {
+  createFarmPlots,
+  createFarmRules,
+  createRngFromSeed,
+  cropStatus,
+  type FarmParcel,
+  type FarmState,
+  type Plot,
+} from '@harvest/shared/rules';
 
 /** One crop under one set of conditions. */
 export interface EconomyScenario {

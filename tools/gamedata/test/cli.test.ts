@@ -32,7 +32,11 @@ describe('gamedata CLI', () => {
     const json = JSON.parse(run('validate', '--dir', dir, '--json').stdout);
     expect(json.ok).toBe(false);
     expect(json.diagnostics[0]).toMatchObject({ file: 'gamedata/crops.yaml', path: 'crops[6].waterBonus' });
-    expect(json.diagnostics[0].line).toBe(readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes('waterBonus: 350')) + 1);
+    expect(json.diagnostics[0].line).toBe(
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .findIndex((l) => l.includes('waterBonus: 350')) + 1,
+    );
   });
 
   it('diff and release describe a change', () => {

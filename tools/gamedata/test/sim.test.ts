@@ -1,5 +1,5 @@
 import { battleConfigOf, cardCatalog, deckRulesOf } from '@harvest/shared/gamedata';
-import { applyBattle, checkDeck, createBattle, createRngFromSeed, type BattleState, listLegalActions } from '@harvest/shared/rules';
+import { applyBattle, type BattleState, checkDeck, createBattle, createRngFromSeed, listLegalActions } from '@harvest/shared/rules';
 import { describe, expect, it } from 'vitest';
 import { greedyAction } from '../src/sim/ai.ts';
 import { buildSimDecks } from '../src/sim/decks.ts';
@@ -41,7 +41,17 @@ describe('greedy AI', () => {
   it('chooses among the legal actions of the position', () => {
     const deck = (p: string) => data.rewards.starter.deck.map((def, i) => ({ uid: `${p}${i}`, def }));
     const rng = createRngFromSeed('aa'.repeat(16));
-    const r = createBattle({ config, cards, players: [{ playerId: 'a', deck: deck('a') }, { playerId: 'b', deck: deck('b') }] }, { rng, now: 0 });
+    const r = createBattle(
+      {
+        config,
+        cards,
+        players: [
+          { playerId: 'a', deck: deck('a') },
+          { playerId: 'b', deck: deck('b') },
+        ],
+      },
+      { rng, now: 0 },
+    );
     if (!r.ok) throw new Error(r.violation.message);
     let s: BattleState = r.state;
     for (let step = 0; step < 200 && !s.outcome; step++) {
@@ -66,7 +76,16 @@ describe('greedy AI', () => {
 });
 
 function makeState(mine: { uid: string; attack: number }[], theirs: { uid: string; def: string }[], enemyHealth: number): BattleState {
-  const unit = (uid: string, def: string, attack: number, health: number) => ({ uid, def, attack, health, maxHealth: health, shield: false, canAttack: true, token: false });
+  const unit = (uid: string, def: string, attack: number, health: number) => ({
+    uid,
+    def,
+    attack,
+    health,
+    maxHealth: health,
+    shield: false,
+    canAttack: true,
+    token: false,
+  });
   const seat = (board: ReturnType<typeof unit>[], health: number) => ({
     playerId: 'p',
     health,
@@ -84,7 +103,16 @@ function makeState(mine: { uid: string; attack: number }[], theirs: { uid: strin
     v: 1,
     config,
     cards,
-    seats: [seat(mine.map((m) => unit(m.uid, 'mole-tiller', m.attack, 2)), 25), seat(theirs.map((t) => unit(t.uid, t.def, 1, 4)), enemyHealth)],
+    seats: [
+      seat(
+        mine.map((m) => unit(m.uid, 'mole-tiller', m.attack, 2)),
+        25,
+      ),
+      seat(
+        theirs.map((t) => unit(t.uid, t.def, 1, 4)),
+        enemyHealth,
+      ),
+    ],
     first: 0,
     active: 0,
     turn: 5,

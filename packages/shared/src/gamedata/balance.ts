@@ -7,7 +7,17 @@
 import type { CardDef, Rarity } from '../rules/cards.ts';
 
 /** Stat points a keyword is worth (numbered keywords: per point). */
-export const KEYWORD_VALUE = { guard: 1, swift: 1, bloom: 2, drain: 1.5, sprout: 1, shield: 1.5, rally: 1.5, thorns: 1, volley: 1 } as const;
+export const KEYWORD_VALUE = {
+  guard: 1,
+  swift: 1,
+  bloom: 2,
+  drain: 1.5,
+  sprout: 1,
+  shield: 1.5,
+  rally: 1.5,
+  thorns: 1,
+  volley: 1,
+} as const;
 
 /** Extra stat points a rarity may carry above the curve. */
 export const RARITY_ALLOWANCE: Readonly<Record<Rarity, number>> = { common: 0, uncommon: 0.5, rare: 1, epic: 1.5, legendary: 2 };

@@ -22,12 +22,24 @@ const ctx = () => ({ rng: createRngFromSeed('42'.repeat(16)), now: 1_000 });
 describe('game data bound to the rules', () => {
   it('starts a battle between two starter decks', () => {
     const deck = (p: string) => data.rewards.starter.deck.map((def, i) => ({ uid: `${p}-${i}`, def }));
-    const r = createBattle({ config: rules.battle, cards: rules.cards, players: [{ playerId: 'a', deck: deck('a') }, { playerId: 'b', deck: deck('b') }] }, ctx());
+    const r = createBattle(
+      {
+        config: rules.battle,
+        cards: rules.cards,
+        players: [
+          { playerId: 'a', deck: deck('a') },
+          { playerId: 'b', deck: deck('b') },
+        ],
+      },
+      ctx(),
+    );
     expect(r.ok && r.state.seats.map((s) => s.health)).toEqual([25, 25]);
   });
   it('farms on a genesis parcel with its perk', () => {
     const parcels = farmParcelsOf(data, ['meadow-2']);
-    expect(parcels).toEqual([{ id: 'meadow-2', plots: 6, fertility: 0.97, perk: expect.objectContaining({ kind: 'extra_yield', crop: 'wheat', amount: 2 }) }]);
+    expect(parcels).toEqual([
+      { id: 'meadow-2', plots: 6, fertility: 0.97, perk: expect.objectContaining({ kind: 'extra_yield', crop: 'wheat', amount: 2 }) },
+    ]);
     const state = { plots: createFarmPlots(data.farm.starterPlots, parcels), inventory: { 'wheat-seed': 1 } };
     const planted = rules.farming.apply(state, { type: 'plant', plot: 'meadow-2-1', seed: 'wheat-seed' }, ctx());
     expect(planted.ok && planted.state.plots[6]?.crop?.bonus).toBe(2);
@@ -51,6 +63,10 @@ describe('action schemas', () => {
   it('validate farm and craft requests', () => {
     expect(farmActionSchema.safeParse({ type: 'water', plot: 'starter-1' }).success).toBe(true);
     expect(farmActionSchema.safeParse({ type: 'water', plot: 'starter-1', extra: 1 }).success).toBe(false);
-    expect(craftActionSchema.parse({ type: 'craft', recipe: 'sun-seed-bundle' })).toEqual({ type: 'craft', recipe: 'sun-seed-bundle', cards: [] });
+    expect(craftActionSchema.parse({ type: 'craft', recipe: 'sun-seed-bundle' })).toEqual({
+      type: 'craft',
+      recipe: 'sun-seed-bundle',
+      cards: [],
+    });
   });
 });

@@ -36,11 +36,12 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function fieldChanges(before: unknown, after: unknown, path: PropertyKey[], out: FieldChange[]): void {
   if (canonicalJson(before ?? null) === canonicalJson(after ?? null)) return;
   if (isPlainObject(before) && isPlainObject(after)) {
-    for (const k of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) fieldChanges(before[k], after[k], [...path, k], out);
+    for (const k of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort())
+      fieldChanges(before[k], after[k], [...path, k], out);
     return;
   }
   if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
-    before.forEach((b, i) => fieldChanges(b, after[i], [...path, i], out));
+    for (let i = 0; i < before.length; i++) fieldChanges(before[i], after[i], [...path, i], out);
     return;
   }
   out.push({ path: formatPath(path), before, after });
@@ -75,8 +76,9 @@ export function diffGameData(before: GameData | null, after: GameData): GameData
 export function summarizeDiff(diff: GameDataDiff): DiffSummary {
   const out: Record<string, { added: number; removed: number; changed: number }> = {};
   for (const e of diff.entries) {
-    const s = (out[e.section] ??= { added: 0, removed: 0, changed: 0 });
+    const s = out[e.section] ?? { added: 0, removed: 0, changed: 0 };
     s[e.kind] += 1;
+    out[e.section] = s;
   }
   return out;
 }

@@ -3,6 +3,8 @@
  * cross-reference checks, the content hash, diffs, releases, and the glue that binds data to the rules.
  */
 
+/** Merged, validated game data (defined with its schema in `@harvest/shared/schemas`). */
+export type { GameData } from '../schemas/gamedata/file.ts';
 export * from './balance.ts';
 export * from './catalog.ts';
 export * from './content.ts';
@@ -12,5 +14,3 @@ export * from './load.ts';
 export * from './locate.ts';
 export * from './release.ts';
 export * from './xref.ts';
-/** Merged, validated game data (defined with its schema in `@harvest/shared/schemas`). */
-export type { GameData } from '../schemas/gamedata/file.ts';

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AMOUNT_KEYWORDS, ELEMENTS, FLAG_KEYWORDS, RARITIES, SPELL_EFFECTS } from '../rules/cards.ts';
 import { checkDeck } from '../rules/deck/deck.ts';
-import { deckRulesOf, cardCatalog } from './catalog.ts';
+import { cardCatalog, deckRulesOf } from './catalog.ts';
 import { contentHash } from './content.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { formatDiagnostic } from './diagnostics.ts';
@@ -22,7 +22,7 @@ function withFile(path: string, text: string): SourceFile[] {
 }
 function patched(path: string, from: string, to: string): SourceFile[] {
   const f = REAL.find((x) => x.path === path);
-  if (!f || !f.text.includes(from)) throw new Error(`cannot patch ${path}`);
+  if (!f?.text.includes(from)) throw new Error(`cannot patch ${path}`);
   return withFile(path, f.text.replace(from, to));
 }
 const errors = (ds: readonly Diagnostic[]) => ds.filter((d) => d.severity === 'error');
@@ -89,11 +89,20 @@ describe('a broken game-data file', () => {
   });
 
   it('a wrong value names file, line and the field path', () => {
-    const files = patched('gamedata/cards/sun.yaml', '    attack: 1\n    health: 1\n    keywords: [{ volley: 1 }]', '    attack: -1\n    health: 1\n    keywords: [{ volley: 1 }]');
+    const files = patched(
+      'gamedata/cards/sun.yaml',
+      '    attack: 1\n    health: 1\n    keywords: [{ volley: 1 }]',
+      '    attack: -1\n    health: 1\n    keywords: [{ volley: 1 }]',
+    );
     const text = files.find((f) => f.path === 'gamedata/cards/sun.yaml')?.text as string;
     const ds = errors(loadGameData(files).diagnostics);
     expect(ds).toEqual([
-      expect.objectContaining({ code: 'SCHEMA', file: 'gamedata/cards/sun.yaml', line: lineOf(text, 'attack: -1'), path: 'cards[1].attack' }),
+      expect.objectContaining({
+        code: 'SCHEMA',
+        file: 'gamedata/cards/sun.yaml',
+        line: lineOf(text, 'attack: -1'),
+        path: 'cards[1].attack',
+      }),
     ]);
     expect(formatDiagnostic(ds[0] as Diagnostic)).toMatch(/^gamedata\/cards\/sun\.yaml:\d+:\d+: error cards\[1\]\.attack: /);
   });
@@ -137,7 +146,11 @@ describe('a broken game-data file', () => {
   });
 
   it('an unknown kind says which kinds exist', () => {
-    const files = patched('gamedata/cards/rain.yaml', 'kind: spell\n    cost: 1\n    effect: { type: heal, amount: 4 }', 'kind: spel\n    cost: 1\n    effect: { type: heal, amount: 4 }');
+    const files = patched(
+      'gamedata/cards/rain.yaml',
+      'kind: spell\n    cost: 1\n    effect: { type: heal, amount: 4 }',
+      'kind: spel\n    cost: 1\n    effect: { type: heal, amount: 4 }',
+    );
     const [d] = errors(loadGameData(files).diagnostics);
     expect(d).toMatchObject({ path: 'cards[4].kind' });
     expect(d?.message).toMatch(/unit.*spell/);
@@ -148,16 +161,24 @@ describe('a broken game-data file', () => {
     const text = files.find((f) => f.path === 'gamedata/recipes.yaml')?.text as string;
     const ds = errors(loadGameData(files).diagnostics);
     expect(ds).toContainEqual(
-      expect.objectContaining({ code: 'UNKNOWN_REF', file: 'gamedata/recipes.yaml', line: lineOf(text, 'delugee'), path: expect.stringMatching(/^recipes\[\d+\]\.output\.card$/) }),
+      expect.objectContaining({
+        code: 'UNKNOWN_REF',
+        file: 'gamedata/recipes.yaml',
+        line: lineOf(text, 'delugee'),
+        path: expect.stringMatching(/^recipes\[\d+\]\.output\.card$/),
+      }),
     );
   });
 
   it('summoning a non-token, duplicate ids, duplicate sections and a missing section are errors', () => {
     const wrongToken = errors(loadGameData(patched('gamedata/cards/soil.yaml', 'token: thornling', 'token: scarecrow')).diagnostics);
     expect(wrongToken.map((d) => d.code)).toContain('WRONG_KIND');
-    const dupText = 'cards:\n  - id: scarecrow\n    name: Again\n    rarity: common\n    element: soil\n    kind: unit\n    cost: 2\n    attack: 1\n    health: 4\n';
+    const dupText =
+      'cards:\n  - id: scarecrow\n    name: Again\n    rarity: common\n    element: soil\n    kind: unit\n    cost: 2\n    attack: 1\n    health: 4\n';
     const dup = errors(loadGameData(withFile('gamedata/cards/zz-dup.yaml', dupText)).diagnostics);
-    expect(dup).toEqual([expect.objectContaining({ code: 'DUPLICATE_ID', file: 'gamedata/cards/zz-dup.yaml', line: 2, path: 'cards[0].id' })]);
+    expect(dup).toEqual([
+      expect.objectContaining({ code: 'DUPLICATE_ID', file: 'gamedata/cards/zz-dup.yaml', line: 2, path: 'cards[0].id' }),
+    ]);
     expect(dup[0]?.message).toContain('gamedata/cards/soil.yaml');
     const twice = errors(loadGameData(withFile('gamedata/zz-farm.yaml', 'farm:\n  starterPlots: 4\n')).diagnostics);
     expect(twice).toEqual([expect.objectContaining({ code: 'DUPLICATE_SECTION', file: 'gamedata/zz-farm.yaml', line: 1 })]);
@@ -166,9 +187,15 @@ describe('a broken game-data file', () => {
   });
 
   it('an illegal starter deck is an error at the deck', () => {
-    const files = patched('gamedata/rewards.yaml', '      - ember-finch\n      - ember-finch\n', '      - ember-finch\n      - sunpetal-sprite\n');
+    const files = patched(
+      'gamedata/rewards.yaml',
+      '      - ember-finch\n      - ember-finch\n',
+      '      - ember-finch\n      - sunpetal-sprite\n',
+    );
     const ds = errors(loadGameData(files).diagnostics);
-    expect(ds).toEqual([expect.objectContaining({ code: 'ILLEGAL_STARTER_DECK', path: 'rewards.starter.deck', file: 'gamedata/rewards.yaml' })]);
+    expect(ds).toEqual([
+      expect.objectContaining({ code: 'ILLEGAL_STARTER_DECK', path: 'rewards.starter.deck', file: 'gamedata/rewards.yaml' }),
+    ]);
   });
 
   it('warns about cards nothing produces, items nothing provides, and curve outliers, without failing', () => {
@@ -196,11 +223,33 @@ describe('a broken game-data file', () => {
     );
     const reachable = loadGameData(withFile('gamedata/zz-extra.yaml', extra));
     expect(reachable.diagnostics.some((d) => d.code === 'UNOBTAINABLE_CARD')).toBe(false);
-    const lonely = loadGameData(withFile('gamedata/zz-extra.yaml', 'cards:\n  - { id: lonely, name: Lonely, rarity: common, element: sun, kind: unit, cost: 1, attack: 1, health: 2 }\n'));
+    const lonely = loadGameData(
+      withFile(
+        'gamedata/zz-extra.yaml',
+        'cards:\n  - { id: lonely, name: Lonely, rarity: common, element: sun, kind: unit, cost: 1, attack: 1, health: 2 }\n',
+      ),
+    );
     // Sun commons are on a table (sun-seed-bundle), so even an unlisted sun common is obtainable.
     expect(lonely.diagnostics.some((d) => d.code === 'UNOBTAINABLE_CARD')).toBe(false);
-    const noTables = REAL.map((f) => (f.path === 'gamedata/recipes.yaml' ? { ...f, text: f.text.replace(/element: frost, rarity: epic/g, 'element: frost, rarity: rare') } : f));
-    const r2 = loadGameData(noTables.map((f) => (f.path === 'gamedata/recipes.yaml' ? { ...f, text: f.text.replace('output: { table: [{ rarity: epic, weight: 1 }] }', 'output: { table: [{ rarity: rare, weight: 1 }] }').replace('{ card: frostbound-colossus }', '{ card: rime-knight }') } : f)));
-    expect(r2.diagnostics.filter((d) => d.code === 'UNOBTAINABLE_CARD').map((d) => d.message)).toEqual(['no recipe or reward can produce frostbound-colossus']);
+    const noTables = REAL.map((f) =>
+      f.path === 'gamedata/recipes.yaml'
+        ? { ...f, text: f.text.replace(/element: frost, rarity: epic/g, 'element: frost, rarity: rare') }
+        : f,
+    );
+    const r2 = loadGameData(
+      noTables.map((f) =>
+        f.path === 'gamedata/recipes.yaml'
+          ? {
+              ...f,
+              text: f.text
+                .replace('output: { table: [{ rarity: epic, weight: 1 }] }', 'output: { table: [{ rarity: rare, weight: 1 }] }')
+                .replace('{ card: frostbound-colossus }', '{ card: rime-knight }'),
+            }
+          : f,
+      ),
+    );
+    expect(r2.diagnostics.filter((d) => d.code === 'UNOBTAINABLE_CARD').map((d) => d.message)).toEqual([
+      'no recipe or reward can produce frostbound-colossus',
+    ]);
   });
 });

@@ -50,7 +50,11 @@ function flattenIssues(issues: readonly Issue[], prefix: readonly PropertyKey[] 
         out.push(...flattenIssues(pick, path));
         continue;
       }
-      const expected = [...new Set(issue.errors.flatMap((b) => b.filter((i) => i.code === 'invalid_type').map((i) => (i as { expected: string }).expected)))];
+      const expected = [
+        ...new Set(
+          issue.errors.flatMap((b) => b.filter((i) => i.code === 'invalid_type').map((i) => (i as { expected: string }).expected)),
+        ),
+      ];
       out.push({ path, message: `expected ${expected.join(' or ')}` });
       continue;
     }
@@ -73,7 +77,16 @@ export function loadGameData(files: readonly SourceFile[]): LoadResult {
   const sources = new Map<string, ParsedSource>();
   const origins = new Map<string, { file: string; index: number }>();
   const singletonFile = new Map<SingletonSection, string>();
-  const lists: Record<ListSection, unknown[]> = { cards: [], items: [], crops: [], recipes: [], biomes: [], perks: [], parcels: [], avatars: [] };
+  const lists: Record<ListSection, unknown[]> = {
+    cards: [],
+    items: [],
+    crops: [],
+    recipes: [],
+    biomes: [],
+    perks: [],
+    parcels: [],
+    avatars: [],
+  };
   const singles: Partial<Record<SingletonSection, unknown>> = {};
 
   const at = (severity: Severity, code: string, file: string, path: readonly PropertyKey[], message: string) => {
@@ -87,10 +100,21 @@ export function loadGameData(files: readonly SourceFile[]): LoadResult {
     const lines = new LineCounter();
     const doc = parseDocument(file.text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
     sources.set(file.path, { file: file.path, doc, lines });
-    for (const [severity, list] of [['error', doc.errors], ['warning', doc.warnings]] as const) {
+    for (const [severity, list] of [
+      ['error', doc.errors],
+      ['warning', doc.warnings],
+    ] as const) {
       for (const e of list) {
         const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
-        diagnostics.push({ severity, code: 'YAML', file: file.path, line: pos.line, column: pos.col, path: '', message: e.message.split('\n')[0] ?? e.code });
+        diagnostics.push({
+          severity,
+          code: 'YAML',
+          file: file.path,
+          line: pos.line,
+          column: pos.col,
+          path: '',
+          message: e.message.split('\n')[0] ?? e.code,
+        });
       }
     }
     if (doc.errors.length > 0) {
@@ -130,7 +154,15 @@ export function loadGameData(files: readonly SourceFile[]): LoadResult {
 
   for (const section of SINGLETON_SECTIONS) {
     if (!singletonFile.has(section) && !schemaFailed) {
-      diagnostics.push({ severity: 'error', code: 'MISSING_SECTION', file: '(game data)', line: 0, column: 0, path: section, message: `no file defines "${section}"` });
+      diagnostics.push({
+        severity: 'error',
+        code: 'MISSING_SECTION',
+        file: '(game data)',
+        line: 0,
+        column: 0,
+        path: section,
+        message: `no file defines "${section}"`,
+      });
     }
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { data: null, diagnostics, origins };
@@ -143,7 +175,13 @@ export function loadGameData(files: readonly SourceFile[]): LoadResult {
 
   for (const f of crossCheck(data)) {
     if (f.at.id === undefined) {
-      at(f.severity, f.code, singletonFile.get(f.at.section as SingletonSection) ?? '(game data)', [f.at.section, ...(f.at.sub ?? [])], f.message);
+      at(
+        f.severity,
+        f.code,
+        singletonFile.get(f.at.section as SingletonSection) ?? '(game data)',
+        [f.at.section, ...(f.at.sub ?? [])],
+        f.message,
+      );
     } else {
       const origin = origins.get(`${f.at.section}:${f.at.id}`);
       if (origin) at(f.severity, f.code, origin.file, [f.at.section, origin.index, ...(f.at.sub ?? [])], f.message);

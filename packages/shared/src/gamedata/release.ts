@@ -9,7 +9,7 @@
 import type { Violation } from '../rules/core/result.ts';
 import { type GameData, gameDataSchema } from '../schemas/gamedata/file.ts';
 import { canonicalJson, contentHash } from './content.ts';
-import { type GameDataDiff, diffGameData, summarizeDiff, type DiffSummary } from './diff.ts';
+import { type DiffSummary, diffGameData, type GameDataDiff, summarizeDiff } from './diff.ts';
 
 /** The identity of a release: its number and content hash. */
 export interface ReleaseHead {
@@ -101,7 +101,10 @@ export function createRelease(
  * Checks a release read back from storage: the content still validates and still hashes to `contentHash`.
  * @returns the re-validated content, or a reason.
  */
-export function verifyRelease(release: { readonly contentHash: string; readonly content: unknown }): { ok: true; content: GameData } | { ok: false; reason: string } {
+export function verifyRelease(release: {
+  readonly contentHash: string;
+  readonly content: unknown;
+}): { ok: true; content: GameData } | { ok: false; reason: string } {
   const parsed = gameDataSchema.safeParse(release.content);
   if (!parsed.success) return { ok: false, reason: `content does not validate: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
   const hash = contentHash(parsed.data);

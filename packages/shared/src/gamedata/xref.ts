@@ -76,19 +76,24 @@ export function crossCheck(data: GameData): Finding[] {
   for (const crop of data.crops) {
     const seed = items.get(crop.seed);
     if (seed === undefined) error('UNKNOWN_REF', { section: 'crops', id: crop.id, sub: ['seed'] }, `seed "${crop.seed}" is not an item`);
-    else if (seed.kind !== 'seed') error('WRONG_KIND', { section: 'crops', id: crop.id, sub: ['seed'] }, `"${crop.seed}" is a ${seed.kind}, not a seed`);
+    else if (seed.kind !== 'seed')
+      error('WRONG_KIND', { section: 'crops', id: crop.id, sub: ['seed'] }, `"${crop.seed}" is a ${seed.kind}, not a seed`);
     const other = seedOwner.get(crop.seed);
     if (other) error('DUPLICATE_SEED', { section: 'crops', id: crop.id, sub: ['seed'] }, `seed "${crop.seed}" already grows ${other}`);
     seedOwner.set(crop.seed, crop.id);
     const produce = items.get(crop.produce);
-    if (produce === undefined) error('UNKNOWN_REF', { section: 'crops', id: crop.id, sub: ['produce'] }, `produce "${crop.produce}" is not an item`);
-    else if (produce.kind === 'seed') error('WRONG_KIND', { section: 'crops', id: crop.id, sub: ['produce'] }, `produce "${crop.produce}" is a seed`);
+    if (produce === undefined)
+      error('UNKNOWN_REF', { section: 'crops', id: crop.id, sub: ['produce'] }, `produce "${crop.produce}" is not an item`);
+    else if (produce.kind === 'seed')
+      error('WRONG_KIND', { section: 'crops', id: crop.id, sub: ['produce'] }, `produce "${crop.produce}" is a seed`);
   }
 
   // Recipes.
   const reachableByRecipe = new Set<string>();
   for (const r of data.recipes) {
-    r.inputs.items.forEach((x, i) => needItem(x.item, { section: 'recipes', id: r.id, sub: ['inputs', 'items', i, 'item'] }, 'input item'));
+    r.inputs.items.forEach((x, i) => {
+      needItem(x.item, { section: 'recipes', id: r.id, sub: ['inputs', 'items', i, 'item'] }, 'input item');
+    });
     r.inputs.cards.forEach((c, i) => {
       if ('def' in c) needCollectible(c.def, { section: 'recipes', id: r.id, sub: ['inputs', 'cards', i, 'def'] }, 'input card');
     });
@@ -100,11 +105,16 @@ export function crossCheck(data: GameData): Finding[] {
       r.output.table.forEach((row, i) => {
         const pool = tableCandidates(collectible, row);
         if (pool.length === 0) {
-          warn('UNREACHABLE_OUTPUT', { section: 'recipes', id: r.id, sub: ['output', 'table', i] }, `no collectible card matches this row; it never draws`);
+          warn(
+            'UNREACHABLE_OUTPUT',
+            { section: 'recipes', id: r.id, sub: ['output', 'table', i] },
+            `no collectible card matches this row; it never draws`,
+          );
         } else live++;
         for (const c of pool) reachableByRecipe.add(c.id);
       });
-      if (live === 0) error('NO_OUTPUT', { section: 'recipes', id: r.id, sub: ['output', 'table'] }, 'no row of this table can produce a card');
+      if (live === 0)
+        error('NO_OUTPUT', { section: 'recipes', id: r.id, sub: ['output', 'table'] }, 'no row of this table can produce a card');
     }
     if (r.exclusive && !data.perks.some((p) => p.kind === 'exclusive_recipe' && p.recipe === r.id)) {
       warn('LOCKED_FOREVER', { section: 'recipes', id: r.id, sub: ['exclusive'] }, 'exclusive, but no land perk unlocks it');
@@ -113,11 +123,13 @@ export function crossCheck(data: GameData): Finding[] {
 
   // Land.
   for (const p of data.perks) {
-    if (p.kind === 'extra_yield' && !crops.has(p.crop)) error('UNKNOWN_REF', { section: 'perks', id: p.id, sub: ['crop'] }, `crop "${p.crop}" does not exist`);
+    if (p.kind === 'extra_yield' && !crops.has(p.crop))
+      error('UNKNOWN_REF', { section: 'perks', id: p.id, sub: ['crop'] }, `crop "${p.crop}" does not exist`);
     if (p.kind === 'exclusive_recipe') {
       const r = recipes.get(p.recipe);
       if (r === undefined) error('UNKNOWN_REF', { section: 'perks', id: p.id, sub: ['recipe'] }, `recipe "${p.recipe}" does not exist`);
-      else if (!r.exclusive) error('WRONG_KIND', { section: 'perks', id: p.id, sub: ['recipe'] }, `recipe "${p.recipe}" is not marked exclusive: true`);
+      else if (!r.exclusive)
+        error('WRONG_KIND', { section: 'perks', id: p.id, sub: ['recipe'] }, `recipe "${p.recipe}" is not marked exclusive: true`);
     }
   }
   for (const b of data.biomes) {
@@ -132,7 +144,8 @@ export function crossCheck(data: GameData): Finding[] {
       error('UNKNOWN_REF', at(['biome']), `biome "${parcel.biome}" is not defined in biomes`);
       continue;
     }
-    if (parcel.plots < b.plots.min || parcel.plots > b.plots.max) error('OUT_OF_RANGE', at(['plots']), `${b.id} parcels have ${b.plots.min}-${b.plots.max} plots`);
+    if (parcel.plots < b.plots.min || parcel.plots > b.plots.max)
+      error('OUT_OF_RANGE', at(['plots']), `${b.id} parcels have ${b.plots.min}-${b.plots.max} plots`);
     if (parcel.fertility < b.fertility.min || parcel.fertility > b.fertility.max) {
       error('OUT_OF_RANGE', at(['fertility']), `${b.id} fertility is ${b.fertility.min}-${b.fertility.max}`);
     }
@@ -144,21 +157,28 @@ export function crossCheck(data: GameData): Finding[] {
 
   // Rewards and avatars.
   const starter = data.rewards.starter;
-  starter.deck.forEach((id, i) => needCollectible(id, { section: 'rewards', sub: ['starter', 'deck', i] }, 'starter card'));
+  starter.deck.forEach((id, i) => {
+    needCollectible(id, { section: 'rewards', sub: ['starter', 'deck', i] }, 'starter card');
+  });
   if (starter.deck.every((id) => cards.has(id))) {
     const check = checkDeck(
       starter.deck.map((def, i) => ({ instanceId: `starter-${i}`, def, owner: 'starter', state: 'in_game' as const })),
       { playerId: 'starter', cards: catalog, rules: data.battle },
     );
-    if (!check.ok) for (const v of check.violations) error('ILLEGAL_STARTER_DECK', { section: 'rewards', sub: ['starter', 'deck'] }, v.message);
+    if (!check.ok)
+      for (const v of check.violations) error('ILLEGAL_STARTER_DECK', { section: 'rewards', sub: ['starter', 'deck'] }, v.message);
   }
-  starter.items.forEach((x, i) => needItem(x.item, { section: 'rewards', sub: ['starter', 'items', i, 'item'] }, 'starter item'));
+  starter.items.forEach((x, i) => {
+    needItem(x.item, { section: 'rewards', sub: ['starter', 'items', i, 'item'] }, 'starter item');
+  });
   starter.avatars.forEach((id, i) => {
     if (!avatars.has(id)) error('UNKNOWN_REF', { section: 'rewards', sub: ['starter', 'avatars', i] }, `avatar "${id}" does not exist`);
   });
   if (starter.avatars.length === 0) warn('NO_STARTER_AVATAR', { section: 'rewards', sub: ['starter'] }, 'new players get no avatar');
   for (const key of ['winner', 'loser', 'draw', 'firstWinOfDay'] as const) {
-    data.rewards.match[key].items.forEach((x, i) => needItem(x.item, { section: 'rewards', sub: ['match', key, 'items', i, 'item'] }, 'reward item'));
+    data.rewards.match[key].items.forEach((x, i) => {
+      needItem(x.item, { section: 'rewards', sub: ['match', key, 'items', i, 'item'] }, 'reward item');
+    });
   }
 
   // Obtainability: a card no recipe or reward produces, an item nothing yields, grants or sells.
@@ -169,9 +189,11 @@ export function crossCheck(data: GameData): Finding[] {
   const obtainableItems = new Set<string>();
   for (const crop of data.crops) obtainableItems.add(crop.seed).add(crop.produce);
   for (const x of starter.items) obtainableItems.add(x.item);
-  for (const key of ['winner', 'loser', 'draw', 'firstWinOfDay'] as const) for (const x of data.rewards.match[key].items) obtainableItems.add(x.item);
+  for (const key of ['winner', 'loser', 'draw', 'firstWinOfDay'] as const)
+    for (const x of data.rewards.match[key].items) obtainableItems.add(x.item);
   for (const item of data.items) {
-    if (!obtainableItems.has(item.id)) warn('UNOBTAINABLE_ITEM', { section: 'items', id: item.id }, `no crop, reward or shop seed provides ${item.id}`);
+    if (!obtainableItems.has(item.id))
+      warn('UNOBTAINABLE_ITEM', { section: 'items', id: item.id }, `no crop, reward or shop seed provides ${item.id}`);
   }
   return out;
 }

@@ -7,7 +7,16 @@ import { describe, expect, it } from 'vitest';
 // The rules, the game-data schemas and the pure game-data loaders must run anywhere and replay exactly:
 // no I/O or platform modules, no server frameworks, no hidden clock or randomness.
 const ROOTS = ['rules', 'schemas', 'gamedata'].map((d) => join(import.meta.dirname, '..', d));
-const FORBIDDEN_PACKAGES = [/^node:/, /^fastify($|\/)/, /^@fastify\//, /^prisma($|\/)/, /^@prisma\//, /^colyseus($|\/)/, /^@colyseus\//, /^viem($|\/)/];
+const FORBIDDEN_PACKAGES = [
+  /^node:/,
+  /^fastify($|\/)/,
+  /^@fastify\//,
+  /^prisma($|\/)/,
+  /^@prisma\//,
+  /^colyseus($|\/)/,
+  /^@colyseus\//,
+  /^viem($|\/)/,
+];
 const BUILTINS = new Set(builtinModules);
 const FORBIDDEN_CALLS = ['Math.random', 'Date.now', 'performance.now', 'crypto.getRandomValues', 'crypto.randomUUID', 'process.hrtime'];
 
@@ -26,7 +35,11 @@ function findImpurities(fileName: string, text: string): string[] {
     if (ts.isCallExpression(n)) {
       const callee = n.expression;
       const arg = n.arguments[0];
-      if ((callee.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(callee) && callee.text === 'require')) && arg && ts.isStringLiteral(arg)) {
+      if (
+        (callee.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(callee) && callee.text === 'require')) &&
+        arg &&
+        ts.isStringLiteral(arg)
+      ) {
         checkSpecifier(arg.text, n);
       }
     }

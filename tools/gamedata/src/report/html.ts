@@ -1,7 +1,7 @@
 /** Renders a simulation report as one self-contained HTML page (inline CSS and SVG, no scripts, no network). */
 
 import type { SimReport } from './model.ts';
-import { ELEMENT_COLOURS, esc, heatmap, hbars, histogram, scatter } from './svg.ts';
+import { ELEMENT_COLOURS, esc, hbars, heatmap, histogram, scatter } from './svg.ts';
 
 const pct = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(1)}%`);
 const num = (v: number, digits = 1) => v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -18,12 +18,22 @@ export function renderHtml(r: SimReport): string {
     ['Decks', String(r.settings.decks)],
   ];
   const deckBars = hbars(
-    r.decks.map((d) => ({ label: d.name, value: d.winRate ?? 0, colour: ELEMENT_COLOURS[d.elements[0] ?? ''] ?? '#6b8e23', note: `${d.games} games ±${pct(d.margin)}` })),
+    r.decks.map((d) => ({
+      label: d.name,
+      value: d.winRate ?? 0,
+      colour: ELEMENT_COLOURS[d.elements[0] ?? ''] ?? '#6b8e23',
+      note: `${d.games} games ±${pct(d.margin)}`,
+    })),
     { max: 1, ref: 0.5 },
   );
   const cardPoints = r.cards
     .filter((c) => c.games > 0 && c.playRate !== null && c.winRate !== null)
-    .map((c) => ({ x: c.playRate as number, y: c.winRate as number, colour: ELEMENT_COLOURS[c.element] ?? '#999', label: `${c.name} (${c.rarity}, cost ${c.cost}): win ${pct(c.winRate)}, played ${pct(c.playRate)}, ${c.games} games` }));
+    .map((c) => ({
+      x: c.playRate as number,
+      y: c.winRate as number,
+      colour: ELEMENT_COLOURS[c.element] ?? '#999',
+      label: `${c.name} (${c.rarity}, cost ${c.cost}): win ${pct(c.winRate)}, played ${pct(c.playRate)}, ${c.games} games`,
+    }));
   const economy = r.economy
     .map((crop) =>
       crop.scenarios
@@ -37,7 +47,9 @@ export function renderHtml(r: SimReport): string {
   const ecoMax = Math.max(1, ...r.economy.flatMap((c) => c.scenarios.map((s) => s.goldPerHour)));
   const ecoColours: Record<string, string> = { plot: '#a3a3a3', 'plot + water': '#3b82f6', land: '#8b5a2b', 'land + water': '#16a34a' };
   const ecoBars = hbars(
-    r.economy.flatMap((c) => c.scenarios.map((s) => ({ label: `${c.name} · ${s.name}`, value: s.goldPerHour, colour: ecoColours[s.name] }))),
+    r.economy.flatMap((c) =>
+      c.scenarios.map((s) => ({ label: `${c.name} · ${s.name}`, value: s.goldPerHour, colour: ecoColours[s.name] })),
+    ),
     { max: ecoMax, format: (v) => `${num(v)} g/h` },
   );
   const cardRows = r.cards
@@ -66,7 +78,9 @@ td:first-child,th:first-child{text-align:left}svg.chart{max-width:100%;height:au
 <p class="meta">Content ${esc(r.contentHash.slice(0, 16))}… · seed ${esc(r.seed)} · ${esc(r.generatedAt)} · ${r.settings.matches.toLocaleString('en-US')} matches between ${r.settings.decks} decks (${r.settings.randomDecks} random) · greedy AI on both sides · ${r.settings.workers} thread(s), ${num(r.performance.wallMs / 1000, 2)} s</p>
 <div class="tiles">${tiles.map(([k, v]) => `<div class="tile">${esc(k)}<b>${esc(v)}</b></div>`).join('')}</div>
 <p>Second player wins ${pct(h.secondPlayerWinRate)}. Median length ${h.medianTurns} turns, ${num(h.averageActions)} actions on average. Endings: ${reasons}.${h.refusedActions ? ` <b>${h.refusedActions} AI actions were refused by the engine.</b>` : ''}</p>
-<p class="legend">${Object.entries(ELEMENT_COLOURS).map(([e, c]) => `<span><span class="dot" style="background:${c}"></span>${e}</span>`).join('')}</p>
+<p class="legend">${Object.entries(ELEMENT_COLOURS)
+    .map(([e, c]) => `<span><span class="dot" style="background:${c}"></span>${e}</span>`)
+    .join('')}</p>
 
 <h2>Decks: win rate</h2>
 <p class="meta">Draws count as half a win. Dashed line: 50%.</p>
@@ -77,7 +91,10 @@ ${deckBars}
 ${heatmap(r.matchups.decks, r.matchups.winRate)}
 
 <h2>Match length</h2>
-${histogram(r.turnHistogram.map((t) => ({ key: t.turn, count: t.matches })), { xLabel: 'turn the match ended' })}
+${histogram(
+  r.turnHistogram.map((t) => ({ key: t.turn, count: t.matches })),
+  { xLabel: 'turn the match ended' },
+)}
 
 <h2>Cards: win rate against play rate</h2>
 <p class="meta">Win rate of decks holding the card, against how often it was played when held. Hover a dot for the card.</p>

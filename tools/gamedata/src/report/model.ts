@@ -120,7 +120,9 @@ export function buildReport(input: {
     .sort((a, b) => (b.winRate ?? -1) - (a.winRate ?? -1) || (a.id < b.id ? -1 : 1));
   const perThread = result.perThread;
   const notes = [
-    ...cards.filter((c) => c.games === 0).map((c) => `${c.id} is in no simulator deck: no statistics (add random decks with --random-decks)`),
+    ...cards
+      .filter((c) => c.games === 0)
+      .map((c) => `${c.id} is in no simulator deck: no statistics (add random decks with --random-decks)`),
     ...input.dataWarnings,
   ];
   return {
@@ -155,10 +157,12 @@ export function buildReport(input: {
       .sort((a, b) => (b.winRate ?? -1) - (a.winRate ?? -1)),
     matchups: {
       decks: decks.map((d) => d.id),
-      winRate: decks.map((_, a) => decks.map((_, b) => {
-        const games = t.matchupGames[a]?.[b] ?? 0;
-        return games > 0 ? (t.matchupWins[a]?.[b] ?? 0) / games : null;
-      })),
+      winRate: decks.map((_, a) =>
+        decks.map((_, b) => {
+          const games = t.matchupGames[a]?.[b] ?? 0;
+          return games > 0 ? (t.matchupWins[a]?.[b] ?? 0) / games : null;
+        }),
+      ),
     },
     cards,
     turnHistogram: t.turnHistogram.flatMap((count, turn) => (count ? [{ turn, matches: count }] : [])),

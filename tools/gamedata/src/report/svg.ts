@@ -31,7 +31,10 @@ export function hbars(
 <text x="${(x(r.value) + 4).toFixed(1)}" y="${y + 13}">${esc(fmt(r.value))}</text></g>`;
     })
     .join('');
-  const ref = opts.ref === undefined ? '' : `<line x1="${x(opts.ref)}" x2="${x(opts.ref)}" y1="0" y2="${h - 20}" stroke="#c00" stroke-dasharray="4 3"/>`;
+  const ref =
+    opts.ref === undefined
+      ? ''
+      : `<line x1="${x(opts.ref)}" x2="${x(opts.ref)}" y1="0" y2="${h - 20}" stroke="#c00" stroke-dasharray="4 3"/>`;
   return `<svg class="chart" viewBox="0 0 ${width} ${h}" width="${width}" height="${h}" role="img">${bars}${ref}</svg>`;
 }
 
@@ -60,7 +63,10 @@ export function histogram(rows: readonly { key: number; count: number }[], opts:
 }
 
 /** Scatter plot on [0,1]×[0,1] (rates) with a 50% line. */
-export function scatter(points: readonly { x: number; y: number; colour: string; label: string }[], opts: { xLabel: string; yLabel: string; width?: number }): string {
+export function scatter(
+  points: readonly { x: number; y: number; colour: string; label: string }[],
+  opts: { xLabel: string; yLabel: string; width?: number },
+): string {
   const width = opts.width ?? 720;
   const h = 420;
   const pad = 44;
@@ -69,7 +75,10 @@ export function scatter(points: readonly { x: number; y: number; colour: string;
   const sx = (v: number) => pad + v * (width - 2 * pad);
   const sy = (v: number) => h - pad - ((v - yLo) / (yHi - yLo)) * (h - 2 * pad);
   const dots = points
-    .map((p) => `<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="5" fill="${p.colour}" fill-opacity="0.8" stroke="#333" stroke-width="0.5"><title>${esc(p.label)}</title></circle>`)
+    .map(
+      (p) =>
+        `<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="5" fill="${p.colour}" fill-opacity="0.8" stroke="#333" stroke-width="0.5"><title>${esc(p.label)}</title></circle>`,
+    )
     .join('');
   const grid = [0, 0.25, 0.5, 0.75, 1].map((v) => `<text x="${sx(v)}" y="${h - pad + 16}" text-anchor="middle">${pct(v)}</text>`).join('');
   const yTicks = [yLo, 0.5, yHi].map((v) => `<text x="${pad - 4}" y="${sy(v) + 4}" text-anchor="end">${pct(v)}</text>`).join('');
@@ -88,7 +97,9 @@ export function heatmap(labels: readonly string[], values: readonly (readonly (n
   const size = labels.length * cell;
   const colour = (v: number) => {
     const t = Math.max(-1, Math.min(1, (v - 0.5) * 4));
-    return t >= 0 ? `rgb(${Math.round(255 - 120 * t)},${Math.round(255 - 40 * t)},${Math.round(255 - 120 * t)})` : `rgb(255,${Math.round(255 + 120 * t)},${Math.round(255 + 120 * t)})`;
+    return t >= 0
+      ? `rgb(${Math.round(255 - 120 * t)},${Math.round(255 - 40 * t)},${Math.round(255 - 120 * t)})`
+      : `rgb(255,${Math.round(255 + 120 * t)},${Math.round(255 + 120 * t)})`;
   };
   const cells = values
     .map((row, a) =>
@@ -102,6 +113,8 @@ export function heatmap(labels: readonly string[], values: readonly (readonly (n
     )
     .join('');
   const rowLabels = labels.map((l, i) => `<text x="${left - 4}" y="${top + i * cell + 17}" text-anchor="end">${esc(l)}</text>`).join('');
-  const colLabels = labels.map((l, i) => `<text transform="translate(${left + i * cell + 17} ${top - 4}) rotate(-60)">${esc(l)}</text>`).join('');
+  const colLabels = labels
+    .map((l, i) => `<text transform="translate(${left + i * cell + 17} ${top - 4}) rotate(-60)">${esc(l)}</text>`)
+    .join('');
   return `<svg class="chart" viewBox="0 0 ${left + size + 10} ${top + size + 10}" width="${left + size + 10}" height="${top + size + 10}" role="img">${cells}${rowLabels}${colLabels}</svg>`;
 }

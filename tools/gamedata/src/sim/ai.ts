@@ -41,7 +41,9 @@ function chooseSpellTarget(state: BattleState, seat: Seat, def: Extract<CardDef,
       return hurt ? { kind: 'unit', uid: hurt.uid } : 'skip';
     }
     case 'buff': {
-      const best = me.board.slice().sort((a, b) => Number(b.canAttack) - Number(a.canAttack) || unitValue(state, b) - unitValue(state, a))[0];
+      const best = me.board
+        .slice()
+        .sort((a, b) => Number(b.canAttack) - Number(a.canAttack) || unitValue(state, b) - unitValue(state, a))[0];
       return best ? { kind: 'unit', uid: best.uid } : 'skip';
     }
     case 'draw':
@@ -79,7 +81,7 @@ function chooseAttack(state: BattleState, seat: Seat): BattleAction | null {
   const power = effectiveAttack(state, attacker.uid);
   const kills = (u: Unit) => !u.shield && power >= u.health;
   if (guards.length > 0) {
-    const target = guards.find(kills) ?? guards.slice().sort((a, b) => a.health - b.health)[0] as Unit;
+    const target = guards.find(kills) ?? (guards.slice().sort((a, b) => a.health - b.health)[0] as Unit);
     return { type: 'attack', seat, attacker: attacker.uid, target: { kind: 'unit', uid: target.uid } };
   }
   const totalPower = ready.reduce((s, u) => s + effectiveAttack(state, u.uid), 0);

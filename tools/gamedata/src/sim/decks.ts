@@ -3,8 +3,8 @@
  * and seeded random decks so every card gets games. All decks are legal under the data's deck rules.
  */
 
-import { type CardDef, checkDeck, createRngFromSeed, type Element, ELEMENTS, type Rng, sha256Hex } from '@harvest/shared/rules';
 import { cardCatalog, deckRulesOf, estimateCard, type GameData } from '@harvest/shared/gamedata';
+import { type CardDef, checkDeck, createRngFromSeed, ELEMENTS, type Element, type Rng, sha256Hex } from '@harvest/shared/rules';
 
 /** A named simulator deck: 20 card definition ids. */
 export interface SimDeck {
@@ -36,7 +36,8 @@ function fillDeck(candidates: readonly CardDef[], data: GameData): string[] {
   };
   for (let pass = 0; pass < 2 && deck.length < size; pass++) {
     for (const c of candidates) {
-      while (deck.length < size && room(c) && (pass === 1 || (bucket.get(Math.min(c.cost, 7)) ?? 0) < (CURVE[Math.min(c.cost, 7)] ?? 0))) add(c);
+      while (deck.length < size && room(c) && (pass === 1 || (bucket.get(Math.min(c.cost, 7)) ?? 0) < (CURVE[Math.min(c.cost, 7)] ?? 0)))
+        add(c);
     }
   }
   return deck;
@@ -73,13 +74,22 @@ function randomDeck(data: GameData, rng: Rng, index: number): SimDeck {
  */
 export function buildSimDecks(data: GameData, opts: { readonly randomDecks: number; readonly seed: string }): SimDeck[] {
   const decks: SimDeck[] = [];
-  const elements = [...new Set(data.rewards.starter.deck.map((id) => data.cards.find((c) => c.id === id)?.element).filter((e): e is Element => e !== undefined))];
+  const elements = [
+    ...new Set(
+      data.rewards.starter.deck.map((id) => data.cards.find((c) => c.id === id)?.element).filter((e): e is Element => e !== undefined),
+    ),
+  ];
   decks.push({ id: 'starter', name: 'Starter', elements, cards: data.rewards.starter.deck });
   for (const e of ELEMENTS) decks.push({ id: `mono-${e}`, name: `Mono ${e}`, elements: [e], cards: fillDeck(byStrength(data, [e]), data) });
   for (let i = 0; i < ELEMENTS.length; i++) {
     for (let j = i + 1; j < ELEMENTS.length; j++) {
       const pair = [ELEMENTS[i], ELEMENTS[j]] as Element[];
-      decks.push({ id: `${pair[0]}-${pair[1]}`, name: `${pair[0]}/${pair[1]}`, elements: pair, cards: fillDeck(byStrength(data, pair), data) });
+      decks.push({
+        id: `${pair[0]}-${pair[1]}`,
+        name: `${pair[0]}/${pair[1]}`,
+        elements: pair,
+        cards: fillDeck(byStrength(data, pair), data),
+      });
     }
   }
   const rng = createRngFromSeed(sha256Hex(`decks:${opts.seed}`));
@@ -92,11 +102,20 @@ export function buildSimDecks(data: GameData, opts: { readonly randomDecks: numb
     if (!missing) break;
     const strongest = byStrength(data, [missing.element]);
     const pool = [...strongest.filter((c) => !inDecks.has(c.id)), ...strongest.filter((c) => inDecks.has(c.id))];
-    decks.push({ id: `coverage-${n}`, name: `Coverage ${n} (${missing.element})`, elements: [missing.element], cards: fillDeck(pool, data) });
+    decks.push({
+      id: `coverage-${n}`,
+      name: `Coverage ${n} (${missing.element})`,
+      elements: [missing.element],
+      cards: fillDeck(pool, data),
+    });
   }
   const catalog = cardCatalog(data);
   const rules = deckRulesOf(data);
   return decks.filter(
-    (d) => checkDeck(d.cards.map((def, i) => ({ instanceId: `x${i}`, def, owner: 'sim', state: 'in_game' as const })), { playerId: 'sim', cards: catalog, rules }).ok,
+    (d) =>
+      checkDeck(
+        d.cards.map((def, i) => ({ instanceId: `x${i}`, def, owner: 'sim', state: 'in_game' as const })),
+        { playerId: 'sim', cards: catalog, rules },
+      ).ok,
   );
 }

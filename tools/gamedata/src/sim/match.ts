@@ -39,7 +39,17 @@ export function playMatch(
   const rng = createRngFromSeed(seed);
   let now = 1_700_000_000_000;
   const deck = (p: number) => decks[p]?.map((def, i) => ({ uid: `s${p}c${i}`, def })) ?? [];
-  const started = createBattle({ config, cards, players: [{ playerId: 'sim-0', deck: deck(0) }, { playerId: 'sim-1', deck: deck(1) }] }, { rng, now });
+  const started = createBattle(
+    {
+      config,
+      cards,
+      players: [
+        { playerId: 'sim-0', deck: deck(0) },
+        { playerId: 'sim-1', deck: deck(1) },
+      ],
+    },
+    { rng, now },
+  );
   if (!started.ok) throw new Error(`cannot start match: ${started.violation.message}`);
   let state = started.state;
   const played: [Set<string>, Set<string>] = [new Set(), new Set()];
@@ -65,5 +75,13 @@ export function playMatch(
   }
   const outcome = state.outcome;
   if (outcome === null) throw new Error('match did not finish');
-  return { winner: outcome.winner, first: state.first, reason: outcome.reason, turns: outcome.turn, actions, played: [[...played[0]], [...played[1]]], refused };
+  return {
+    winner: outcome.winner,
+    first: state.first,
+    reason: outcome.reason,
+    turns: outcome.turn,
+    actions,
+    played: [[...played[0]], [...played[1]]],
+    refused,
+  };
 }

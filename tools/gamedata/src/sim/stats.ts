@@ -1,7 +1,7 @@
 /** Aggregated simulation statistics: additive counters, so worker results merge by addition. */
 
-import type { MatchRecord } from './match.ts';
 import type { SimDeck } from './decks.ts';
+import type { MatchRecord } from './match.ts';
 
 /** Counters for one card across all games where a deck held it. */
 export interface CardCounters {
@@ -74,7 +74,8 @@ export function addMatch(t: SimTotals, decks: readonly SimDeck[], seatDecks: rea
     if (won) (t.matchupWins[di] as number[])[oi] = ((t.matchupWins[di] as number[])[oi] ?? 0) + 1;
     const played = new Set(m.played[seat]);
     for (const id of new Set((decks[di] as SimDeck).cards)) {
-      const c = (t.cards[id] ??= { games: 0, wins: 0, draws: 0, playedGames: 0, playedWins: 0 });
+      const c = t.cards[id] ?? { games: 0, wins: 0, draws: 0, playedGames: 0, playedWins: 0 };
+      t.cards[id] = c;
       c.games++;
       if (won) c.wins++;
       if (drew) c.draws++;
@@ -104,10 +105,20 @@ export function mergeTotals(a: SimTotals, b: SimTotals): SimTotals {
     x.wins += d.wins;
     x.draws += d.draws;
   });
-  b.matchupWins.forEach((row, i) => row.forEach((v, j) => ((a.matchupWins[i] as number[])[j] = ((a.matchupWins[i] as number[])[j] ?? 0) + v)));
-  b.matchupGames.forEach((row, i) => row.forEach((v, j) => ((a.matchupGames[i] as number[])[j] = ((a.matchupGames[i] as number[])[j] ?? 0) + v)));
+  for (const [grid, into] of [
+    [b.matchupWins, a.matchupWins],
+    [b.matchupGames, a.matchupGames],
+  ] as const) {
+    grid.forEach((row, i) => {
+      const target = into[i] as number[];
+      row.forEach((v, j) => {
+        target[j] = (target[j] ?? 0) + v;
+      });
+    });
+  }
   for (const [id, c] of Object.entries(b.cards)) {
-    const x = (a.cards[id] ??= { games: 0, wins: 0, draws: 0, playedGames: 0, playedWins: 0 });
+    const x = a.cards[id] ?? { games: 0, wins: 0, draws: 0, playedGames: 0, playedWins: 0 };
+    a.cards[id] = x;
     x.games += c.games;
     x.wins += c.wins;
     x.draws += c.draws;

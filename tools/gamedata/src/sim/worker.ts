@@ -7,5 +7,7 @@ import { runRange } from './run.ts';
 
 const input = workerData as { data: GameData; decks: SimDeck[]; seed: string; from: number; to: number };
 const t0 = performance.now();
-const totals = runRange(input.data, input.decks, input.seed, input.from, input.to, (done) => parentPort?.postMessage({ type: 'progress', done }));
+const totals = runRange(input.data, input.decks, input.seed, input.from, input.to, (done) =>
+  parentPort?.postMessage({ type: 'progress', done }),
+);
 parentPort?.postMessage({ type: 'done', totals, ms: performance.now() - t0 });

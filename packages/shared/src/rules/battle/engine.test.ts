@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRngFromSeed } from '../core/rng.ts';
 import { applyBattle, createBattle, effectiveAttack } from './engine.ts';
-import { SEEDLING, TEST_CONFIG, boardUnit, makeBattle, mustApply, spellDef, testCtx, unitDef } from './test-helpers.ts';
+import { boardUnit, makeBattle, mustApply, SEEDLING, spellDef, TEST_CONFIG, testCtx, unitDef } from './test-helpers.ts';
 import type { BattleState, CardRef, Target } from './types.ts';
 
 const hero = (seat: 0 | 1): Target => ({ kind: 'hero', seat });
@@ -34,10 +34,7 @@ function unitOf(state: BattleState, uid: string) {
 }
 
 describe('Guard', () => {
-  const s = makeBattle(ALL, [
-    { board: [boardUnit(grunt, 'a')] },
-    { board: [boardUnit(grunt, 'x'), boardUnit(wall, 'g')] },
-  ]);
+  const s = makeBattle(ALL, [{ board: [boardUnit(grunt, 'a')] }, { board: [boardUnit(grunt, 'x'), boardUnit(wall, 'g')] }]);
   it('forces attacks onto Guard units', () => {
     const r1 = applyBattle(s, { type: 'attack', seat: 0, attacker: 'a', target: hero(1) }, testCtx());
     expect(r1.ok || r1.violation.code).toBe('MUST_ATTACK_GUARD');
@@ -53,10 +50,7 @@ describe('Guard', () => {
     expect(state.seats[1].health).toBe(22);
   });
   it('stops mattering once the Guard unit is gone', () => {
-    const s2 = makeBattle(ALL, [
-      { board: [boardUnit(bigGrunt, 'a'), boardUnit(grunt, 'b')] },
-      { board: [boardUnit(wall, 'g')] },
-    ]);
+    const s2 = makeBattle(ALL, [{ board: [boardUnit(bigGrunt, 'a'), boardUnit(grunt, 'b')] }, { board: [boardUnit(wall, 'g')] }]);
     const { state } = mustApply(s2, { type: 'attack', seat: 0, attacker: 'a', target: unitT('g') });
     expect(unitOf(state, 'g')).toBeUndefined();
     const after = mustApply(state, { type: 'attack', seat: 0, attacker: 'b', target: hero(1) });
@@ -91,7 +85,10 @@ describe('Bloom', () => {
 
 describe('Drain', () => {
   it('heals its hero by the damage it deals when attacking and striking back', () => {
-    const s = makeBattle(ALL, [{ board: [boardUnit(leech, 'l')], health: 10 }, { board: [boardUnit(grunt, 'g')], health: 20 }]);
+    const s = makeBattle(ALL, [
+      { board: [boardUnit(leech, 'l')], health: 10 },
+      { board: [boardUnit(grunt, 'g')], health: 20 },
+    ]);
     const face = mustApply(s, { type: 'attack', seat: 0, attacker: 'l', target: hero(1) }).state;
     expect(face.seats[0].health).toBe(13);
     expect(face.seats[1].health).toBe(17);
@@ -130,10 +127,11 @@ describe('Thorns', () => {
 
 describe('Sprout', () => {
   it('leaves a 1/1 Seedling token where it died', () => {
-    const s = makeBattle(ALL, [
-      { board: [boardUnit(grunt, 'left'), boardUnit(acorn, 'a'), boardUnit(grunt, 'right')] },
-      { hand: ['bolt'] },
-    ], { active: 1 });
+    const s = makeBattle(
+      ALL,
+      [{ board: [boardUnit(grunt, 'left'), boardUnit(acorn, 'a'), boardUnit(grunt, 'right')] }, { hand: ['bolt'] }],
+      { active: 1 },
+    );
     const { state, events } = mustApply(s, { type: 'play', seat: 1, uid: 'p1-h0', target: unitT('a') });
     const board = state.seats[0].board;
     expect(board.map((u) => u.def)).toEqual(['grunt', 'seedling', 'grunt']);
@@ -184,7 +182,10 @@ describe('Volley', () => {
     expect(mustApply(s, { type: 'play', seat: 0, uid: 'p0-h0' }).state.seats[1].health).toBe(23);
   });
   it('picks uniformly among the enemy hero and enemy units, never friends', () => {
-    const s = makeBattle(ALL, [{ hand: ['archer'], board: [boardUnit(grunt, 'friend')] }, { board: [boardUnit(grunt, 'e1'), boardUnit(grunt, 'e2')] }]);
+    const s = makeBattle(ALL, [
+      { hand: ['archer'], board: [boardUnit(grunt, 'friend')] },
+      { board: [boardUnit(grunt, 'e1'), boardUnit(grunt, 'e2')] },
+    ]);
     const hits = new Map<string, number>();
     for (let i = 0; i < 600; i++) {
       const seed = i.toString(16).padStart(32, '0');
@@ -228,7 +229,10 @@ describe('spells', () => {
     expect(unitOf(mustApply(s, { type: 'play', seat: 0, uid: 'p0-h1', target: unitT('g') }).state, 'g')?.health).toBe(3);
   });
   it('draw: draws N, burns past the hand limit, and takes no target', () => {
-    const s = makeBattle(ALL, [{ hand: ['insight', 'grunt', 'grunt', 'grunt', 'grunt', 'grunt', 'grunt', 'grunt'], deck: ['bolt', 'salve', 'wall'] }, {}]);
+    const s = makeBattle(ALL, [
+      { hand: ['insight', 'grunt', 'grunt', 'grunt', 'grunt', 'grunt', 'grunt', 'grunt'], deck: ['bolt', 'salve', 'wall'] },
+      {},
+    ]);
     const { state, events } = mustApply(s, { type: 'play', seat: 0, uid: 'p0-h0' });
     expect(state.seats[0].hand).toHaveLength(8);
     expect(state.seats[0].hand.at(-1)?.def).toBe('bolt');
@@ -248,11 +252,17 @@ describe('spells', () => {
     expect(onHero.ok || onHero.violation.code).toBe('INVALID_TARGET');
   });
   it('summon: makes tokens that fit and loses the rest', () => {
-    const s = makeBattle(ALL, [{ hand: ['swarm'], board: [boardUnit(grunt, 'a'), boardUnit(grunt, 'b'), boardUnit(grunt, 'c'), boardUnit(grunt, 'd')] }, {}]);
+    const s = makeBattle(ALL, [
+      { hand: ['swarm'], board: [boardUnit(grunt, 'a'), boardUnit(grunt, 'b'), boardUnit(grunt, 'c'), boardUnit(grunt, 'd')] },
+      {},
+    ]);
     const { state } = mustApply(s, { type: 'play', seat: 0, uid: 'p0-h0' });
     expect(state.seats[0].board.map((u) => u.uid)).toEqual(['a', 'b', 'c', 'd', 'token:1']);
     const empty = makeBattle(ALL, [{ hand: ['swarm'] }, {}]);
-    expect(mustApply(empty, { type: 'play', seat: 0, uid: 'p0-h0' }).state.seats[0].board.map((u) => u.def)).toEqual(['seedling', 'seedling']);
+    expect(mustApply(empty, { type: 'play', seat: 0, uid: 'p0-h0' }).state.seats[0].board.map((u) => u.def)).toEqual([
+      'seedling',
+      'seedling',
+    ]);
   });
 });
 
@@ -270,7 +280,11 @@ describe('playing cards', () => {
     const r = applyBattle(full, { type: 'play', seat: 0, uid: 'p0-h0' }, testCtx());
     expect(r.ok || r.violation.code).toBe('BOARD_FULL');
     const two = makeBattle(ALL, [{ hand: ['grunt'], board: five.slice(0, 2) }, {}]);
-    expect(mustApply(two, { type: 'play', seat: 0, uid: 'p0-h0', position: 1 }).state.seats[0].board.map((u) => u.uid)).toEqual(['u1', 'p0-h0', 'u2']);
+    expect(mustApply(two, { type: 'play', seat: 0, uid: 'p0-h0', position: 1 }).state.seats[0].board.map((u) => u.uid)).toEqual([
+      'u1',
+      'p0-h0',
+      'u2',
+    ]);
     const bad = applyBattle(two, { type: 'play', seat: 0, uid: 'p0-h0', position: 7 }, testCtx());
     expect(bad.ok || bad.violation.code).toBe('BAD_POSITION');
     const notYours = applyBattle(two, { type: 'play', seat: 1, uid: 'p0-h0' }, testCtx());
@@ -297,7 +311,10 @@ describe('playing cards', () => {
 
 describe('turns', () => {
   it('raises max energy by one up to 10, refills it, readies units and draws', () => {
-    const s = makeBattle(ALL, [{ deck: ['grunt'] }, { deck: ['bolt', 'salve'], maxEnergy: 9, energy: 0, board: [boardUnit(grunt, 'g', { canAttack: false })] }]);
+    const s = makeBattle(ALL, [
+      { deck: ['grunt'] },
+      { deck: ['bolt', 'salve'], maxEnergy: 9, energy: 0, board: [boardUnit(grunt, 'g', { canAttack: false })] },
+    ]);
     const { state, events } = mustApply(s, { type: 'end_turn', seat: 0 });
     expect(state.active).toBe(1);
     expect(state.turn).toBe(4);
@@ -388,7 +405,14 @@ describe('turns', () => {
 
 describe('createBattle', () => {
   const deck = (p: number): CardRef[] => Array.from({ length: 20 }, (_, i) => ({ uid: `p${p}c${i}`, def: i % 2 ? 'grunt' : 'acorn' }));
-  const setup = { config: TEST_CONFIG, cards: { grunt, acorn, seedling: SEEDLING, bolt }, players: [{ playerId: 'a', deck: deck(0) }, { playerId: 'b', deck: deck(1) }] } as const;
+  const setup = {
+    config: TEST_CONFIG,
+    cards: { grunt, acorn, seedling: SEEDLING, bolt },
+    players: [
+      { playerId: 'a', deck: deck(0) },
+      { playerId: 'b', deck: deck(1) },
+    ],
+  } as const;
 
   it('shuffles, draws 3 and 4, and starts turn 1 for a seeded first player', () => {
     const r = createBattle(setup, testCtx(1000));
@@ -403,19 +427,27 @@ describe('createBattle', () => {
     expect(s.seats[f].deck.length + s.seats[f].hand.length).toBe(20);
     expect(Object.keys(s.cards).sort()).toEqual(['acorn', 'grunt', 'seedling']);
     expect(s.turnStartedAt).toBe(1000);
-    const firsts = new Set(Array.from({ length: 16 }, (_, i) => {
-      const res = createBattle(setup, { rng: createRngFromSeed(i.toString(16).padStart(32, '0')), now: 0 });
-      return res.ok ? res.state.first : -1;
-    }));
+    const firsts = new Set(
+      Array.from({ length: 16 }, (_, i) => {
+        const res = createBattle(setup, { rng: createRngFromSeed(i.toString(16).padStart(32, '0')), now: 0 });
+        return res.ok ? res.state.first : -1;
+      }),
+    );
     expect(firsts).toEqual(new Set([0, 1]));
   });
 
   it('refuses unknown definitions, duplicate instances and the token prefix', () => {
-    const unknown = createBattle({ ...setup, players: [{ playerId: 'a', deck: [{ uid: 'x', def: 'nope' }] }, setup.players[1]] }, testCtx());
+    const unknown = createBattle(
+      { ...setup, players: [{ playerId: 'a', deck: [{ uid: 'x', def: 'nope' }] }, setup.players[1]] },
+      testCtx(),
+    );
     expect(unknown.ok || unknown.violation.code).toBe('INVALID_SETUP');
     const dup = createBattle({ ...setup, players: [setup.players[0], { playerId: 'b', deck: deck(0) }] }, testCtx());
     expect(dup.ok || dup.violation.code).toBe('INVALID_SETUP');
-    const reserved = createBattle({ ...setup, players: [{ playerId: 'a', deck: [{ uid: 'token:9', def: 'grunt' }] }, setup.players[1]] }, testCtx());
+    const reserved = createBattle(
+      { ...setup, players: [{ playerId: 'a', deck: [{ uid: 'token:9', def: 'grunt' }] }, setup.players[1]] },
+      testCtx(),
+    );
     expect(reserved.ok || reserved.violation.code).toBe('INVALID_SETUP');
     const noSeedling = createBattle({ ...setup, cards: { grunt, acorn } }, testCtx());
     expect(noSeedling.ok || noSeedling.violation.code).toBe('INVALID_SETUP');

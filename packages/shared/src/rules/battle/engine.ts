@@ -383,7 +383,9 @@ function play(s: BattleState, a: Extract<BattleAction, { type: 'play' }>, ctx: R
   const ev: BattleEvent[] = [];
   me.hand.splice(handIndex, 1);
   me.energy -= def.cost;
-  ev.push(target ? { type: 'card_played', seat, uid: ref.uid, def: def.id, target } : { type: 'card_played', seat, uid: ref.uid, def: def.id });
+  ev.push(
+    target ? { type: 'card_played', seat, uid: ref.uid, def: def.id, target } : { type: 'card_played', seat, uid: ref.uid, def: def.id },
+  );
 
   if (def.kind === 'unit') {
     const unit = summon(d, seat, ref.uid, def, position, false, ev);

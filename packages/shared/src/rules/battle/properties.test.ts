@@ -5,8 +5,8 @@ import { commitSeed } from '../core/fairness.ts';
 import { createRngFromSeed, createRngFromState } from '../core/rng.ts';
 import { applyBattle, createBattle } from './engine.ts';
 import { listLegalActions } from './legal.ts';
-import { replayBattle, verifyTranscript, type BattleTranscript, type TranscriptEntry } from './replay.ts';
-import { SEEDLING, TEST_CONFIG, spellDef, unitDef } from './test-helpers.ts';
+import { type BattleTranscript, replayBattle, type TranscriptEntry, verifyTranscript } from './replay.ts';
+import { SEEDLING, spellDef, TEST_CONFIG, unitDef } from './test-helpers.ts';
 import type { BattleAction, BattleEvent, BattleSetup, BattleState, CardRef } from './types.ts';
 import { projectEvent, viewBattle } from './view.ts';
 
@@ -38,9 +38,9 @@ for (const c of POOL) CARDS[c.id] = c;
 
 const hexSeed = fc.uint8Array({ minLength: 16, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex'));
 const deckArb = (p: number) =>
-  fc.array(fc.integer({ min: 0, max: POOL.length - 1 }), { minLength: 5, maxLength: 30 }).map((idx) =>
-    idx.map((i, n): CardRef => ({ uid: `p${p}-${n}`, def: (POOL[i] as CardDef).id })),
-  );
+  fc
+    .array(fc.integer({ min: 0, max: POOL.length - 1 }), { minLength: 5, maxLength: 30 })
+    .map((idx) => idx.map((i, n): CardRef => ({ uid: `p${p}-${n}`, def: (POOL[i] as CardDef).id })));
 
 interface Played {
   setup: BattleSetup;
@@ -53,7 +53,14 @@ interface Played {
 
 /** Plays a random legal game; `choices` drive every decision (including rare timeouts and concessions). */
 function playRandom(seed: string, deckA: CardRef[], deckB: CardRef[], choices: number[]): Played {
-  const setup: BattleSetup = { config: TEST_CONFIG, cards: CARDS, players: [{ playerId: 'a', deck: deckA }, { playerId: 'b', deck: deckB }] };
+  const setup: BattleSetup = {
+    config: TEST_CONFIG,
+    cards: CARDS,
+    players: [
+      { playerId: 'a', deck: deckA },
+      { playerId: 'b', deck: deckB },
+    ],
+  };
   const rng = createRngFromSeed(seed);
   const startedAt = 1_700_000_000_000;
   const started = createBattle(setup, { rng, now: startedAt });
@@ -91,17 +98,19 @@ function playRandom(seed: string, deckA: CardRef[], deckB: CardRef[], choices: n
   return { setup, transcript: { v: 1, seed, startedAt, setup, actions }, states, events, steps, tokens };
 }
 
-const gameArb = fc.record({
-  seed: hexSeed,
-  deckA: deckArb(0),
-  deckB: deckArb(1),
-  choiceSeed: fc.integer({ min: 1 }),
-  maxActions: fc.oneof(fc.constant(5000), fc.integer({ min: 0, max: 300 })),
-}).map(({ choiceSeed, maxActions, ...rest }) => {
-  // Decisions come from a seeded stream so games run to the end; fast-check still shrinks seed and decks.
-  const r = createRngFromState([choiceSeed, 0x9e3779b9, 7, 1]);
-  return { ...rest, choices: Array.from({ length: maxActions }, () => r.nextU32()) };
-});
+const gameArb = fc
+  .record({
+    seed: hexSeed,
+    deckA: deckArb(0),
+    deckB: deckArb(1),
+    choiceSeed: fc.integer({ min: 1 }),
+    maxActions: fc.oneof(fc.constant(5000), fc.integer({ min: 0, max: 300 })),
+  })
+  .map(({ choiceSeed, maxActions, ...rest }) => {
+    // Decisions come from a seeded stream so games run to the end; fast-check still shrinks seed and decks.
+    const r = createRngFromState([choiceSeed, 0x9e3779b9, 7, 1]);
+    return { ...rest, choices: Array.from({ length: maxActions }, () => r.nextU32()) };
+  });
 
 const depth = { turns: [] as number[], finished: 0, kinds: new Set<string>() };
 
@@ -123,9 +132,14 @@ function mechanics(played: Played): string[] {
       out.add('attack');
       if (events.some((e) => e.type === 'healed')) out.add('drain');
       const t = action.target;
-      const thorns = t.kind === 'unit' ? CARDS[defOf.get(t.uid) ?? '']?.kind === 'unit' && (CARDS[defOf.get(t.uid) ?? ''] as { keywords: { thorns?: number } }).keywords.thorns : undefined;
+      const thorns =
+        t.kind === 'unit'
+          ? CARDS[defOf.get(t.uid) ?? '']?.kind === 'unit' &&
+            (CARDS[defOf.get(t.uid) ?? ''] as { keywords: { thorns?: number } }).keywords.thorns
+          : undefined;
       const fromDefender = events.filter((e) => e.type === 'damaged' && t.kind === 'unit' && e.source === t.uid);
-      if (thorns && fromDefender.at(-1)?.type === 'damaged' && (fromDefender.at(-1) as { amount: number }).amount === thorns) out.add('thorns');
+      if (thorns && fromDefender.at(-1)?.type === 'damaged' && (fromDefender.at(-1) as { amount: number }).amount === thorns)
+        out.add('thorns');
     }
     if (action.type === 'play') {
       const def = defOf.get(action.uid);
@@ -133,7 +147,8 @@ function mechanics(played: Played): string[] {
       if ((def === 'archer' || def === 'hydra') && events.some((e) => e.type === 'damaged' && e.source === action.uid)) out.add('volley');
     }
     const died = events.some((e) => e.type === 'unit_died' && (e.def === 'acorn' || e.def === 'hydra'));
-    if (died && events.some((e) => e.type === 'unit_summoned' && e.token) && !(action.type === 'play' && defOf.get(action.uid) === 'swarm')) out.add('sprout');
+    if (died && events.some((e) => e.type === 'unit_summoned' && e.token) && !(action.type === 'play' && defOf.get(action.uid) === 'swarm'))
+      out.add('sprout');
   }
   return [...out];
 }
@@ -212,9 +227,22 @@ describe('random legal games', () => {
 });
 
 describe('replay checks', () => {
-  const deck = (p: number): CardRef[] => POOL.flatMap((c, i) => (i < 10 ? [{ uid: `p${p}-${i}a`, def: c.id }, { uid: `p${p}-${i}b`, def: c.id }] : []));
+  const deck = (p: number): CardRef[] =>
+    POOL.flatMap((c, i) =>
+      i < 10
+        ? [
+            { uid: `p${p}-${i}a`, def: c.id },
+            { uid: `p${p}-${i}b`, def: c.id },
+          ]
+        : [],
+    );
   const seed = 'c0ffee'.repeat(6);
-  const played = playRandom(seed, deck(0), deck(1), Array.from({ length: 3000 }, (_, i) => (i * 7919 + 3) % 1000 + 2));
+  const played = playRandom(
+    seed,
+    deck(0),
+    deck(1),
+    Array.from({ length: 3000 }, (_, i) => ((i * 7919 + 3) % 1000) + 2),
+  );
   const final = played.states.at(-1) as BattleState;
 
   it('the scripted game finishes', () => {

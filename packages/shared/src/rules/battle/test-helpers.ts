@@ -107,7 +107,11 @@ export function testCtx(now = 0, seed = '00112233445566778899aabbccddeeff'): Rul
 }
 
 /** Applies an action that must be legal; throws with the violation otherwise. */
-export function mustApply(state: BattleState, action: BattleAction, ctx: RuleContext = testCtx()): { state: BattleState; events: BattleEvent[] } {
+export function mustApply(
+  state: BattleState,
+  action: BattleAction,
+  ctx: RuleContext = testCtx(),
+): { state: BattleState; events: BattleEvent[] } {
   const r = applyBattle(state, action, ctx);
   if (!r.ok) throw new Error(`${r.violation.code}: ${r.violation.message}`);
   return { state: r.state, events: r.events };

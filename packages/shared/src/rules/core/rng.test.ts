@@ -48,7 +48,10 @@ describe('xoshiro128**', () => {
   it('int(6) is roughly uniform', () => {
     const rng = createRngFromSeed(SEED);
     const counts = [0, 0, 0, 0, 0, 0];
-    for (let i = 0; i < 60_000; i++) counts[rng.int(6)]! += 1;
+    for (let i = 0; i < 60_000; i++) {
+      const k = rng.int(6);
+      counts[k] = (counts[k] ?? 0) + 1;
+    }
     for (const c of counts) expect(Math.abs(c - 10_000)).toBeLessThan(500);
   });
 
@@ -65,7 +68,10 @@ describe('xoshiro128**', () => {
   it('pickWeighted follows the weights and reports an empty table', () => {
     const rng = createRngFromSeed(SEED);
     const counts = [0, 0, 0];
-    for (let i = 0; i < 30_000; i++) counts[pickWeighted([1, 0, 2], rng)]! += 1;
+    for (let i = 0; i < 30_000; i++) {
+      const k = pickWeighted([1, 0, 2], rng);
+      counts[k] = (counts[k] ?? 0) + 1;
+    }
     expect(counts[1]).toBe(0);
     expect(Math.abs((counts[2] as number) / 30_000 - 2 / 3)).toBeLessThan(0.02);
     expect(pickWeighted([0, 0], rng)).toBe(-1);
@@ -83,7 +89,9 @@ describe('seed commitment', () => {
   });
 
   it('does not reveal the generator state', () => {
-    const words = rngStateFromSeed(SEED).map((w) => w.toString(16).padStart(8, '0')).join('');
+    const words = rngStateFromSeed(SEED)
+      .map((w) => w.toString(16).padStart(8, '0'))
+      .join('');
     expect(commitSeed(SEED).startsWith(words)).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CardDef } from '../cards.ts';
 import { createRngFromSeed } from '../core/rng.ts';
-import { type CraftingState, type RecipeSpec, createCraftingRules } from './crafting.ts';
+import { type CraftingState, createCraftingRules, type RecipeSpec } from './crafting.ts';
 
 const card = (id: string, rarity: CardDef['rarity'], element: CardDef['element'], token = false): CardDef => ({
   id,
@@ -23,8 +23,31 @@ const CARDS = [
   card('seedling', 'common', 'soil', true),
 ];
 const RECIPES: RecipeSpec[] = [
-  { id: 'forge-flare', inputs: { gold: 50, items: [{ item: 'wheat', quantity: 3 }], cards: [{ def: 'ember', count: 1 }, { rarity: 'rare', count: 1 }] }, output: { card: 'flare' }, exclusive: false },
-  { id: 'sun-pack', inputs: { gold: 10, items: [], cards: [] }, output: { table: [{ rarity: 'common', weight: 3 }, { element: 'sun', rarity: 'legendary', weight: 1 }, { element: 'frost', weight: 5 }] }, exclusive: false },
+  {
+    id: 'forge-flare',
+    inputs: {
+      gold: 50,
+      items: [{ item: 'wheat', quantity: 3 }],
+      cards: [
+        { def: 'ember', count: 1 },
+        { rarity: 'rare', count: 1 },
+      ],
+    },
+    output: { card: 'flare' },
+    exclusive: false,
+  },
+  {
+    id: 'sun-pack',
+    inputs: { gold: 10, items: [], cards: [] },
+    output: {
+      table: [
+        { rarity: 'common', weight: 3 },
+        { element: 'sun', rarity: 'legendary', weight: 1 },
+        { element: 'frost', weight: 5 },
+      ],
+    },
+    exclusive: false,
+  },
   { id: 'orchard-secret', inputs: { gold: 0, items: [], cards: [] }, output: { card: 'phoenix' }, exclusive: true },
 ];
 const rules = createCraftingRules(RECIPES, CARDS);
@@ -48,12 +71,29 @@ describe('craft', () => {
     if (!r.ok) throw new Error(r.violation.message);
     expect(r.state.gold).toBe(50);
     expect(r.state.inventory.wheat).toBe(2);
-    expect(r.state.cards.filter((c) => c.state === 'consumed').map((c) => c.id).sort()).toEqual(['c1', 'c2']);
-    expect(r.events).toEqual([{ type: 'crafted', recipe: 'forge-flare', def: 'flare', at: 1234, consumed: { gold: 50, items: [{ item: 'wheat', quantity: 3 }], cards: ['c2', 'c1'] } }]);
+    expect(
+      r.state.cards
+        .filter((c) => c.state === 'consumed')
+        .map((c) => c.id)
+        .sort(),
+    ).toEqual(['c1', 'c2']);
+    expect(r.events).toEqual([
+      {
+        type: 'crafted',
+        recipe: 'forge-flare',
+        def: 'flare',
+        at: 1234,
+        consumed: { gold: 50, items: [{ item: 'wheat', quantity: 3 }], cards: ['c2', 'c1'] },
+      },
+    ]);
   });
   it('checks each input', () => {
-    expect(code(rules.apply({ ...base, gold: 49 }, { type: 'craft', recipe: 'forge-flare', cards: ['c1', 'c2'] }, ctx()))).toBe('INSUFFICIENT_GOLD');
-    expect(code(rules.apply({ ...base, inventory: { wheat: 2 } }, { type: 'craft', recipe: 'forge-flare', cards: ['c1', 'c2'] }, ctx()))).toBe('INSUFFICIENT_ITEMS');
+    expect(code(rules.apply({ ...base, gold: 49 }, { type: 'craft', recipe: 'forge-flare', cards: ['c1', 'c2'] }, ctx()))).toBe(
+      'INSUFFICIENT_GOLD',
+    );
+    expect(
+      code(rules.apply({ ...base, inventory: { wheat: 2 } }, { type: 'craft', recipe: 'forge-flare', cards: ['c1', 'c2'] }, ctx())),
+    ).toBe('INSUFFICIENT_ITEMS');
     expect(code(rules.apply(base, { type: 'craft', recipe: 'forge-flare', cards: ['c1', 'zz'] }, ctx()))).toBe('CARD_NOT_OWNED');
     expect(code(rules.apply(base, { type: 'craft', recipe: 'forge-flare', cards: ['c4', 'c2'] }, ctx()))).toBe('CARD_UNAVAILABLE');
     expect(code(rules.apply(base, { type: 'craft', recipe: 'forge-flare', cards: ['c1', 'c1'] }, ctx()))).toBe('DUPLICATE_CARD');
@@ -63,14 +103,33 @@ describe('craft', () => {
     expect(code(rules.apply(base, { type: 'craft', recipe: 'nope', cards: [] }, ctx()))).toBe('UNKNOWN_RECIPE');
   });
   it('matches a rarity input with a card of another input definition only when that input is covered', () => {
-    const twoRares: CraftingState = { ...base, cards: [{ id: 'r1', def: 'flare', state: 'in_game' }, { id: 'r2', def: 'flare', state: 'in_game' }] };
-    const needsFlareAndRare: RecipeSpec = { ...(RECIPES[0] as RecipeSpec), id: 'x', inputs: { gold: 0, items: [], cards: [{ rarity: 'rare', count: 1 }, { def: 'flare', count: 1 }] } };
+    const twoRares: CraftingState = {
+      ...base,
+      cards: [
+        { id: 'r1', def: 'flare', state: 'in_game' },
+        { id: 'r2', def: 'flare', state: 'in_game' },
+      ],
+    };
+    const needsFlareAndRare: RecipeSpec = {
+      ...(RECIPES[0] as RecipeSpec),
+      id: 'x',
+      inputs: {
+        gold: 0,
+        items: [],
+        cards: [
+          { rarity: 'rare', count: 1 },
+          { def: 'flare', count: 1 },
+        ],
+      },
+    };
     const r = createCraftingRules([needsFlareAndRare], CARDS).apply(twoRares, { type: 'craft', recipe: 'x', cards: ['r1', 'r2'] }, ctx());
     expect(r.ok).toBe(true);
   });
   it('keeps exclusive recipes for land owners with the perk', () => {
     expect(code(rules.apply(base, { type: 'craft', recipe: 'orchard-secret', cards: [] }, ctx()))).toBe('RECIPE_LOCKED');
-    expect(code(rules.apply({ ...base, unlockedRecipes: ['orchard-secret'] }, { type: 'craft', recipe: 'orchard-secret', cards: [] }, ctx()))).toBe('ok');
+    expect(
+      code(rules.apply({ ...base, unlockedRecipes: ['orchard-secret'] }, { type: 'craft', recipe: 'orchard-secret', cards: [] }, ctx())),
+    ).toBe('ok');
   });
 });
 

@@ -12,9 +12,7 @@ import { type RuleContext, type RuleResult, violation } from '../core/result.ts'
 import { pickWeighted } from '../core/rng.ts';
 
 /** A card input: `count` card instances of one definition, or of any definition of one rarity. */
-export type CardInput =
-  | { readonly def: string; readonly count: number }
-  | { readonly rarity: Rarity; readonly count: number };
+export type CardInput = { readonly def: string; readonly count: number } | { readonly rarity: Rarity; readonly count: number };
 
 /** One row of a weighted output table; a missing rarity or element matches any. */
 export interface OutputTableEntry {
@@ -103,7 +101,8 @@ export interface CraftingRules {
 /** Collectible (non-token) definitions matching a table entry, in catalogue order. */
 export function tableCandidates(cards: readonly CardDef[], entry: OutputTableEntry): CardDef[] {
   return cards.filter(
-    (c) => !c.token && (entry.rarity === undefined || c.rarity === entry.rarity) && (entry.element === undefined || c.element === entry.element),
+    (c) =>
+      !c.token && (entry.rarity === undefined || c.rarity === entry.rarity) && (entry.element === undefined || c.element === entry.element),
   );
 }
 

@@ -1,15 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import type { CardDef } from '../cards.ts';
-import { type DeckEntry, checkDeck } from './deck.ts';
+import { checkDeck, type DeckEntry } from './deck.ts';
 
 const def = (id: string, rarity: CardDef['rarity'] = 'common', token = false): CardDef => ({
-  id, kind: 'unit', rarity, element: 'sun', cost: 1, attack: 1, health: 1, keywords: {}, token,
+  id,
+  kind: 'unit',
+  rarity,
+  element: 'sun',
+  cost: 1,
+  attack: 1,
+  health: 1,
+  keywords: {},
+  token,
 });
 const CARDS: Record<string, CardDef> = Object.fromEntries(
-  [...Array.from({ length: 12 }, (_, i) => def(`c${i}`)), def('legend', 'legendary'), def('seedling', 'common', true)].map((c) => [c.id, c]),
+  [...Array.from({ length: 12 }, (_, i) => def(`c${i}`)), def('legend', 'legendary'), def('seedling', 'common', true)].map((c) => [
+    c.id,
+    c,
+  ]),
 );
 const RULES = { deckSize: 20, maxCopies: 2, maxLegendaryCopies: 1 };
-const entry = (i: number, d: string, extra: Partial<DeckEntry> = {}): DeckEntry => ({ instanceId: `i${i}`, def: d, owner: 'me', state: 'in_game', ...extra });
+const entry = (i: number, d: string, extra: Partial<DeckEntry> = {}): DeckEntry => ({
+  instanceId: `i${i}`,
+  def: d,
+  owner: 'me',
+  state: 'in_game',
+  ...extra,
+});
 const legal = (): DeckEntry[] => Array.from({ length: 20 }, (_, i) => entry(i, `c${Math.floor(i / 2)}`));
 const codes = (deck: DeckEntry[]) => {
   const r = checkDeck(deck, { playerId: 'me', cards: CARDS, rules: RULES });

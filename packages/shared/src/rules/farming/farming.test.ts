@@ -1,10 +1,26 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRngFromSeed } from '../core/rng.ts';
-import { type CropSpec, type FarmAction, type FarmState, createFarmPlots, createFarmRules, cropStatus, type LandPerk } from './farming.ts';
+import { type CropSpec, createFarmPlots, createFarmRules, cropStatus, type FarmAction, type FarmState, type LandPerk } from './farming.ts';
 
-const WHEAT: CropSpec = { id: 'wheat', seed: 'wheat-seed', produce: 'wheat', growSeconds: 400, waterBonus: 50, witherSeconds: 1000, yield: { min: 2, max: 4 } };
-const PUMPKIN: CropSpec = { id: 'pumpkin', seed: 'pumpkin-seed', produce: 'pumpkin', growSeconds: 3600, waterBonus: 25, witherSeconds: 7200, yield: { min: 1, max: 1 } };
+const WHEAT: CropSpec = {
+  id: 'wheat',
+  seed: 'wheat-seed',
+  produce: 'wheat',
+  growSeconds: 400,
+  waterBonus: 50,
+  witherSeconds: 1000,
+  yield: { min: 2, max: 4 },
+};
+const PUMPKIN: CropSpec = {
+  id: 'pumpkin',
+  seed: 'pumpkin-seed',
+  produce: 'pumpkin',
+  growSeconds: 3600,
+  waterBonus: 25,
+  witherSeconds: 7200,
+  yield: { min: 1, max: 1 },
+};
 const rules = createFarmRules([WHEAT, PUMPKIN]);
 const PERK: LandPerk = { id: 'golden-wheat', kind: 'extra_yield', crop: 'wheat', amount: 2 };
 const S = 1000; // ms per second
@@ -23,7 +39,16 @@ const code = (r: ReturnType<typeof rules.apply>) => (r.ok ? 'ok' : r.violation.c
 describe('plots', () => {
   it('are 6 starter plots plus each parcel plot with its fertility and perk', () => {
     const plots = farm().plots;
-    expect(plots.map((p) => p.id)).toEqual(['starter-1', 'starter-2', 'starter-3', 'starter-4', 'starter-5', 'starter-6', 'meadow-7-1', 'meadow-7-2']);
+    expect(plots.map((p) => p.id)).toEqual([
+      'starter-1',
+      'starter-2',
+      'starter-3',
+      'starter-4',
+      'starter-5',
+      'starter-6',
+      'meadow-7-1',
+      'meadow-7-2',
+    ]);
     expect(plots[7]).toMatchObject({ land: 'meadow-7', fertility: 0.8, perk: PERK, crop: null });
   });
 });
@@ -134,35 +159,39 @@ describe('time sampling', () => {
 
   it('gives the same outcome however often the farm is looked at', () => {
     fc.assert(
-      fc.property(fc.array(actionArb, { maxLength: 40 }), fc.array(fc.integer({ min: 0, max: 40_000_000 }), { maxLength: 60 }), (plan, visits) => {
-        const run = (visitTimes: number[]) => {
-          let state = farm({ 'wheat-seed': 20, 'pumpkin-seed': 20 });
-          const rng = createRngFromSeed('5e'.repeat(16));
-          const events: unknown[] = [];
-          const pending = visitTimes.slice().sort((a, b) => a - b);
-          let now = 0;
-          const lastStage = new Map<string, number>();
-          for (const step of plan) {
-            now += step.dt;
-            while (pending.length > 0 && (pending[0] as number) <= now) {
-              const t = pending.shift() as number;
-              state = JSON.parse(JSON.stringify(state)) as FarmState;
-              for (const p of state.plots) {
-                if (!p.crop) continue;
-                const st = cropStatus(p.crop, t);
-                const key = `${p.id}@${p.crop.plantedAt}`;
-                expect(st.stage).toBeGreaterThanOrEqual(lastStage.get(key) ?? 0); // stages never go back
-                lastStage.set(key, st.stage);
+      fc.property(
+        fc.array(actionArb, { maxLength: 40 }),
+        fc.array(fc.integer({ min: 0, max: 40_000_000 }), { maxLength: 60 }),
+        (plan, visits) => {
+          const run = (visitTimes: number[]) => {
+            let state = farm({ 'wheat-seed': 20, 'pumpkin-seed': 20 });
+            const rng = createRngFromSeed('5e'.repeat(16));
+            const events: unknown[] = [];
+            const pending = visitTimes.slice().sort((a, b) => a - b);
+            let now = 0;
+            const lastStage = new Map<string, number>();
+            for (const step of plan) {
+              now += step.dt;
+              while (pending.length > 0 && (pending[0] as number) <= now) {
+                const t = pending.shift() as number;
+                state = JSON.parse(JSON.stringify(state)) as FarmState;
+                for (const p of state.plots) {
+                  if (!p.crop) continue;
+                  const st = cropStatus(p.crop, t);
+                  const key = `${p.id}@${p.crop.plantedAt}`;
+                  expect(st.stage).toBeGreaterThanOrEqual(lastStage.get(key) ?? 0); // stages never go back
+                  lastStage.set(key, st.stage);
+                }
               }
+              const r = rules.apply(state, toAction(step), { rng, now });
+              events.push(r.ok ? r.events : r.violation.code);
+              if (r.ok) state = r.state;
             }
-            const r = rules.apply(state, toAction(step), { rng, now });
-            events.push(r.ok ? r.events : r.violation.code);
-            if (r.ok) state = r.state;
-          }
-          return { state, events };
-        };
-        expect(run(visits)).toEqual(run([]));
-      }),
+            return { state, events };
+          };
+          expect(run(visits)).toEqual(run([]));
+        },
+      ),
       { numRuns: 200 },
     );
   });

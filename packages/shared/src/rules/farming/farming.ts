@@ -133,8 +133,7 @@ export function stageEnds(crop: PlantedCrop): number[] {
   const ends: number[] = [];
   let start = crop.plantedAt;
   for (let k = 0; k < GROWTH_STAGES; k++) {
-    const nominal =
-      Math.floor((crop.growMs * (k + 1)) / GROWTH_STAGES) - Math.floor((crop.growMs * k) / GROWTH_STAGES);
+    const nominal = Math.floor((crop.growMs * (k + 1)) / GROWTH_STAGES) - Math.floor((crop.growMs * k) / GROWTH_STAGES);
     let end = start + nominal;
     const w = crop.watered[k];
     if (w !== null && w !== undefined && w >= start && w < end) {
@@ -264,7 +263,8 @@ export function createFarmRules(crops: readonly CropSpec[]): FarmRules {
           const withered = status.phase === 'withered';
           const rolled = crop.yieldMin + ctx.rng.int(crop.yieldMax - crop.yieldMin + 1) + crop.bonus;
           const quantity = withered ? Math.floor(rolled / 2) : rolled;
-          const inventory = quantity > 0 ? { ...state.inventory, [crop.produce]: (state.inventory[crop.produce] ?? 0) + quantity } : state.inventory;
+          const inventory =
+            quantity > 0 ? { ...state.inventory, [crop.produce]: (state.inventory[crop.produce] ?? 0) + quantity } : state.inventory;
           const events: FarmEvent[] = [{ type: 'harvested', plot: plot.id, crop: crop.crop, item: crop.produce, quantity, withered }];
           if (quantity > 0) events.push({ type: 'inventory_changed', item: crop.produce, delta: quantity, reason: 'harvest' });
           return { ok: true, state: withPlot(state, index, { ...plot, crop: null }, inventory), events };

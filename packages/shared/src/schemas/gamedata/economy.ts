@@ -25,11 +25,17 @@ export const cropSchema = z.strictObject({
   seedPrice: z.int().min(0).max(100_000),
   produce: idSchema,
   /** Seconds from planting to ripe on fertility 1.0 without watering. */
-  growSeconds: z.int().min(60).max(7 * 86_400),
+  growSeconds: z
+    .int()
+    .min(60)
+    .max(7 * 86_400),
   /** Percent of a stage's remaining time that watering during it removes. */
   waterBonus: z.int().min(0).max(90),
   /** Seconds a ripe crop lasts before it withers (and then yields half). */
-  witherSeconds: z.int().min(60).max(30 * 86_400),
+  witherSeconds: z
+    .int()
+    .min(60)
+    .max(30 * 86_400),
   yield: z
     .strictObject({ min: z.int().min(1).max(1000), max: z.int().min(1).max(1000) })
     .refine((y) => y.max >= y.min, { message: 'yield.max must be at least yield.min', path: ['max'] }),

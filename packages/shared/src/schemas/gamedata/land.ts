@@ -18,7 +18,9 @@ export type LandPerkDefinition = z.output<typeof landPerkSchema>;
 export const biomeSchema = z.strictObject({
   id: z.enum(['meadow', 'orchard', 'marsh', 'highland']),
   name: nameSchema,
-  plots: z.strictObject({ min: plots, max: plots }).refine((r) => r.max >= r.min, { message: 'plots.max must be at least plots.min', path: ['max'] }),
+  plots: z
+    .strictObject({ min: plots, max: plots })
+    .refine((r) => r.max >= r.min, { message: 'plots.max must be at least plots.min', path: ['max'] }),
   fertility: z
     .strictObject({ min: fertility, max: fertility })
     .refine((r) => r.max >= r.min, { message: 'fertility.max must be at least fertility.min', path: ['max'] }),
