@@ -29,6 +29,10 @@ export default defineConfig({
       production: COMPILER,
     },
   },
+  networks: {
+    // Any JSON-RPC chain; scripts/deploy-local.ts overrides the URL (and the accounts when given a key).
+    rpc: { type: 'http', chainType: 'l1', url: 'http://127.0.0.1:8545' },
+  },
   test: {
     solidity: {
       // 256 random inputs per fuzz test; 128 random sequences of 64 calls per invariant keep the suite near 30 s
