@@ -17,6 +17,7 @@ export type ErrorCategory =
 /** Every stable error code with its category. Add codes here; never rename one that clients may have seen. */
 export const ERROR_CODES = {
   VALIDATION_FAILED: 'validation',
+  BAD_REQUEST: 'validation',
   IDEMPOTENCY_KEY_REUSED: 'validation',
   UNAUTHENTICATED: 'unauthenticated',
   TOKEN_INVALID: 'unauthenticated',
