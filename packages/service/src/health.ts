@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 
 /** A readiness check: resolves when the dependency is usable, rejects otherwise. */
@@ -80,7 +80,8 @@ export interface HttpAppOptions {
 
 /** A Fastify instance with the process endpoints registered; the app adds its domain plugins to it. */
 export function createHttpApp(options: HttpAppOptions): FastifyInstance {
-  const app = Fastify({ loggerInstance: options.log, trustProxy: false });
+  // pino's Logger is a FastifyBaseLogger; typing it as such keeps every app a plain FastifyInstance.
+  const app: FastifyInstance = Fastify({ loggerInstance: options.log as FastifyBaseLogger, trustProxy: false });
   registerHealth(app, {
     app: options.name,
     ...(options.registry ? { registry: options.registry } : {}),
