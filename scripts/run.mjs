@@ -20,7 +20,7 @@ const NODE_MAJOR = 24;
 const TOOLS_NODE_DIR = join(ROOT, '.tools', 'node');
 const TOOLS_NODE_BIN = join(TOOLS_NODE_DIR, 'node_modules', 'node', 'bin');
 /** A root `.env` (see .env.example), when present, configures the start and test commands and every app. */
-const ENV_FILE = `--env-file-if-exists=${join(ROOT, '.env')}`;
+const ENV_FILE_ARGS = existsSync(join(ROOT, '.env')) ? [`--env-file=${join(ROOT, '.env')}`] : [];
 const INSTALL_STAMP = join(ROOT, 'node_modules', '.harvest-install-stamp');
 
 function say(line) {
@@ -124,9 +124,9 @@ function main() {
   env.CHECKPOINT_DISABLE = '1';
   switch (command) {
     case 'start':
-      return forward(process.execPath, [ENV_FILE, join(ROOT, 'scripts/stack/start.ts'), ...rest], env);
+      return forward(process.execPath, [...ENV_FILE_ARGS, join(ROOT, 'scripts/stack/start.ts'), ...rest], env);
     case 'test':
-      return forward(process.execPath, [ENV_FILE, join(ROOT, 'scripts/test.ts'), ...rest], env);
+      return forward(process.execPath, [...ENV_FILE_ARGS, join(ROOT, 'scripts/test.ts'), ...rest], env);
     case 'exec':
       if (rest.length === 0) fail('usage: node scripts/run.mjs exec <command> [args...]');
       return forward(rest[0], rest.slice(1), env);
