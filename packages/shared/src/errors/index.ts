@@ -52,6 +52,10 @@ export const ERROR_CODES = {
   WALLET_LAST_CREDENTIAL: 'conflict',
   DISPLAY_NAME_TAKEN: 'conflict',
   AVATAR_UNKNOWN: 'validation',
+  // Event bus: a producer appended an event the catalogue rejects (a bug, never the caller's input); the CLI was
+  // asked about a dead letter that does not exist.
+  EVENT_INVALID: 'internal',
+  DEAD_LETTER_NOT_FOUND: 'not_found',
   SERVICE_UNAVAILABLE: 'retryable',
   INTERNAL: 'internal',
 } as const satisfies Record<string, ErrorCategory>;
