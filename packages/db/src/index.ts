@@ -1,0 +1,42 @@
+/**
+ * @harvest/db: the Prisma client of the game database (PostgreSQL through @prisma/adapter-pg).
+ *
+ * The client is generated from prisma/schema.prisma into ./generated/prisma (git-ignored): run
+ * `node prisma/scripts/prisma.ts generate` (the start and test commands do) after a checkout or a schema change.
+ */
+import { PrismaPg } from '@prisma/adapter-pg';
+import { type Prisma, PrismaClient } from './generated/prisma/client.ts';
+
+export type * from './generated/prisma/client.ts';
+export { Prisma, PrismaClient } from './generated/prisma/client.ts';
+export * from './generated/prisma/enums.ts';
+
+/** The database client every service receives. */
+export type Db = PrismaClient;
+
+/** The client handed to `db.$transaction(async (tx) => ...)`: compose services from `xxxInTx(tx, ...)` helpers. */
+export type DbTransaction = Prisma.TransactionClient;
+
+/** Options of {@link createDb}. */
+export interface CreateDbOptions {
+  /** A PostgreSQL connection string. Its `schema` parameter, if any, selects the schema (default `public`). */
+  databaseUrl: string;
+  /** Most connections the pool opens (pg's default is 10). */
+  maxConnections?: number;
+}
+
+/**
+ * Creates a Prisma client over a pg connection pool. Connections open lazily; call `db.$disconnect()` to close
+ * the pool when the process or test is done.
+ */
+export function createDb(options: CreateDbOptions): Db {
+  const schema = new URL(options.databaseUrl).searchParams.get('schema') ?? undefined;
+  const adapter = new PrismaPg(
+    { connectionString: options.databaseUrl, ...(options.maxConnections === undefined ? {} : { max: options.maxConnections }) },
+    schema === undefined ? {} : { schema },
+  );
+  return new PrismaClient({ adapter });
+}
+export { markProcessedInTx } from './consumers/index.ts';
+export * from './identity/index.ts';
+export { type AppendEventOptions, appendEvent, appendEvents, OUTBOX_KEY_LOCK_SPACE, type OutboxEventInput } from './outbox/index.ts';
