@@ -1,14 +1,60 @@
-import { createHttpApp, type Dependency, type Logger } from '@harvest/service';
+import { createHttpApp, type Dependency, type Logger, registerApi } from '@harvest/service';
+import type { AvatarDefinition } from '@harvest/shared/schemas';
 import type { FastifyInstance } from 'fastify';
+import { type AuthServiceDeps, type AuthServices, createAuthServices } from './auth/services.ts';
+import { authGuards } from './plugins/auth.ts';
+import { authRoutes } from './routes/auth/index.ts';
+import { meRoutes } from './routes/me/index.ts';
 
-export interface AppDeps {
+export interface AppDeps extends AuthServiceDeps {
   log: Logger;
   /** Dependencies whose readiness /readyz reports. */
   dependencies: Record<string, Dependency>;
+  /** Avatars players may choose (game data). */
+  avatars: readonly AvatarDefinition[];
+  /** How often to check whether the signing key is due for rotation (default hourly). */
+  keyRotationCheckMs?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The identity services (tests and tools reach them through the app). */
+    auth: AuthServices;
+  }
 }
 
 /** Builds the game-api HTTP app without listening, so tests drive it with `app.inject()`. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const app = createHttpApp({ name: 'game-api', ...deps });
+  const app = createHttpApp({ name: 'game-api', log: deps.log, dependencies: deps.dependencies });
+  await registerApi(app, {
+    title: 'Harvest Battles game API',
+    version: '0.1.0',
+    description: 'REST for players and designers. Sign in with SIWE or as a guest; send the access token as a bearer token.',
+  });
+  const services = createAuthServices(deps);
+  app.decorate('auth', services);
+
+  // A signing key exists before the first request, and rotates when due (every replica checks; one wins).
+  let rotationTimer: NodeJS.Timeout | undefined;
+  app.addHook('onReady', async () => {
+    if (deps.config.devKeyEncryptionKey)
+      app.log.warn('AUTH_KEY_ENCRYPTION_KEY is not set: signing keys are sealed with the development key');
+    // Not fatal: without a key the first sign-in creates one; a database not migrated yet shows in /readyz.
+    await services.keys.ensureFresh().catch((error: unknown) => app.log.error({ err: error }, 'signing-key check failed'));
+    rotationTimer = setInterval(
+      () => {
+        services.keys.ensureFresh().catch((error: unknown) => app.log.error({ err: error }, 'signing-key rotation check failed'));
+      },
+      deps.keyRotationCheckMs ?? 60 * 60 * 1000,
+    );
+    rotationTimer.unref();
+  });
+  app.addHook('onClose', async () => {
+    if (rotationTimer) clearInterval(rotationTimer);
+  });
+
+  await app.register(authGuards, { verifier: services.verifier, revocations: services.revocations });
+  await app.register(authRoutes, { ...services, config: deps.config });
+  await app.register(meRoutes, { ...services, db: deps.db, config: deps.config, avatars: deps.avatars });
   return app;
 }

@@ -1,17 +1,135 @@
+import { fileURLToPath } from 'node:url';
+import { ACCESS_TOKEN_ALGORITHMS } from '@harvest/auth';
+import { parseKeyEncryptionKey } from '@harvest/auth/signing';
 import { baseEnv, chainIdVar, databaseUrl, httpUrl, loadEnv, portVar, redisUrl } from '@harvest/service';
+import { getChain } from '@harvest/shared/chains';
 import { z } from 'zod';
 
+/**
+ * Development key-encryption key for signing keys at rest, used only outside production when
+ * AUTH_KEY_ENCRYPTION_KEY is unset (a warning is logged). Production must set its own.
+ */
+export const DEV_KEY_ENCRYPTION_KEY = 'aGFydmVzdC1iYXR0bGVzLWRldi1vbmx5LWtleS0wMDA=';
+
+const list = (item: z.ZodType<string, string>) =>
+  z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item).min(1, 'must list at least one value'));
+
+const kekVar = z
+  .string()
+  .refine((value) => {
+    try {
+      parseKeyEncryptionKey(value);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)')
+  .optional();
+
 /** Everything this process reads from its environment, validated once at start-up. */
-export const envSchema = z.object({
-  ...baseEnv,
-  GAME_API_PORT: portVar(3000),
-  DATABASE_URL: databaseUrl,
-  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
-  CHAIN_ID: chainIdVar.default(31337),
-  CHAIN_RPC_URL: httpUrl.default('http://127.0.0.1:8545'),
-});
+export const envSchema = z
+  .object({
+    ...baseEnv,
+    GAME_API_PORT: portVar(3000),
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+    CHAIN_ID: chainIdVar.default(31337),
+    CHAIN_RPC_URL: httpUrl.default('http://127.0.0.1:8545'),
+    /** `iss` of access tokens; verifiers in other apps expect the same value. */
+    AUTH_ISSUER: z.string().min(1).default('http://127.0.0.1:3000'),
+    /** `aud` of access tokens. */
+    AUTH_AUDIENCE: z.string().min(1).default('harvest'),
+    AUTH_SIGNING_ALG: z.enum(ACCESS_TOKEN_ALGORITHMS).default('EdDSA'),
+    /** Seals signing keys stored in the database. Required in production. */
+    AUTH_KEY_ENCRYPTION_KEY: kekVar,
+    AUTH_KEY_ROTATION_DAYS: z.coerce.number().positive().max(365).default(30),
+    /** Authorities a SIWE message may name (host[:port]), comma-separated. */
+    SIWE_DOMAINS: list(z.string().regex(/^[a-zA-Z0-9.-]+(:[0-9]{1,5})?$/, 'entries must be host or host:port')).default([
+      'localhost:3000',
+      '127.0.0.1:3000',
+    ]),
+    /** URIs a SIWE message may name, comma-separated; an entry ending in `/` allows every URI under it. */
+    SIWE_URIS: list(httpUrl).default(['http://localhost:3000/', 'http://127.0.0.1:3000/']),
+    /** Chain ids a SIWE message may name, comma-separated; default: CHAIN_ID. */
+    SIWE_CHAIN_IDS: z
+      .string()
+      .transform((value) => value.split(',').map((entry) => Number(entry.trim())))
+      .pipe(
+        z
+          .array(
+            z
+              .number()
+              .int()
+              .refine((id) => getChain(id) !== undefined, 'lists a chain id the backend does not support'),
+          )
+          .min(1),
+      )
+      .optional(),
+    /** Also refuse a nonce presented from another IP than the one that asked for it. */
+    SIWE_BIND_NONCE_TO_IP: z.stringbool().default(false),
+    /** Auth requests per minute per client IP (each auth route counts separately). */
+    AUTH_RATE_LIMIT_PER_IP: z.coerce.number().int().positive().default(60),
+    /** Sign-in attempts per minute per wallet address. */
+    AUTH_RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().positive().default(10),
+    /** Guest accounts created per hour per client IP. */
+    AUTH_GUEST_CREATIONS_PER_HOUR: z.coerce.number().int().positive().default(20),
+    /** Game data directory (avatars for profiles). */
+    GAMEDATA_DIR: z
+      .string()
+      .min(1)
+      .default(fileURLToPath(new URL('../../../gamedata', import.meta.url))),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && env.AUTH_KEY_ENCRYPTION_KEY === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_KEY_ENCRYPTION_KEY'], message: 'is required when NODE_ENV=production' });
+    }
+  });
 
 export type Env = z.infer<typeof envSchema>;
+
+/** What the identity routes need from the environment. */
+export interface AuthConfig {
+  issuer: string;
+  audience: string;
+  signingAlg: (typeof ACCESS_TOKEN_ALGORITHMS)[number];
+  keyEncryptionKey: Buffer;
+  /** The development key is in use (logged as a warning at start). */
+  devKeyEncryptionKey: boolean;
+  keyRotationDays: number;
+  siwe: { domains: string[]; uris: string[]; chainIds: number[]; bindNonceToIp: boolean };
+  rateLimits: { perIpPerMinute: number; perAddressPerMinute: number; guestCreationsPerHour: number };
+}
+
+/** The identity configuration of a validated environment. */
+export function authConfigOf(env: Env): AuthConfig {
+  return {
+    issuer: env.AUTH_ISSUER,
+    audience: env.AUTH_AUDIENCE,
+    signingAlg: env.AUTH_SIGNING_ALG,
+    keyEncryptionKey: parseKeyEncryptionKey(env.AUTH_KEY_ENCRYPTION_KEY ?? DEV_KEY_ENCRYPTION_KEY),
+    devKeyEncryptionKey: env.AUTH_KEY_ENCRYPTION_KEY === undefined,
+    keyRotationDays: env.AUTH_KEY_ROTATION_DAYS,
+    siwe: {
+      domains: env.SIWE_DOMAINS,
+      uris: env.SIWE_URIS,
+      chainIds: env.SIWE_CHAIN_IDS ?? [env.CHAIN_ID],
+      bindNonceToIp: env.SIWE_BIND_NONCE_TO_IP,
+    },
+    rateLimits: {
+      perIpPerMinute: env.AUTH_RATE_LIMIT_PER_IP,
+      perAddressPerMinute: env.AUTH_RATE_LIMIT_PER_ADDRESS,
+      guestCreationsPerHour: env.AUTH_GUEST_CREATIONS_PER_HOUR,
+    },
+  };
+}
 
 /** Reads and validates `process.env`; exits with one line naming the variable when it is wrong. */
 export function readEnv(): Env {

@@ -1,15 +1,34 @@
+import { createDb } from '@harvest/db';
 import { chainDependency, createLogger, postgresDependency, redisDependency, serve } from '@harvest/service';
+import { getChain } from '@harvest/shared/chains';
+import { Redis } from 'ioredis';
+import { createPublicClient, http } from 'viem';
 import { buildApp } from './app.ts';
-import { readEnv } from './env.ts';
+import { authConfigOf, readEnv } from './env.ts';
+import { loadAvatars } from './gamedata.ts';
 
 const env = readEnv();
 const log = createLogger('game-api', env.LOG_LEVEL);
+const config = authConfigOf(env);
+const avatars = loadAvatars(env.GAMEDATA_DIR);
+const db = createDb({ databaseUrl: env.DATABASE_URL });
+// Lazy: an unreachable Redis fails requests and /readyz, not the start.
+const redis = new Redis(env.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
+const chain = getChain(env.CHAIN_ID);
+// EIP-1271 contract wallets are checked on the configured chain (when it is one of the SIWE chains).
+const chainClients = new Map([
+  [
+    env.CHAIN_ID,
+    createPublicClient({ transport: http(env.CHAIN_RPC_URL, { timeout: 5_000, retryCount: 1 }), name: chain?.name ?? 'chain' }),
+  ],
+]);
 const dependencies = {
   database: postgresDependency(env.DATABASE_URL),
   redis: redisDependency(env.REDIS_URL),
   chain: chainDependency(env.CHAIN_RPC_URL, env.CHAIN_ID),
 };
-const app = await buildApp({ log, dependencies });
+const app = await buildApp({ log, dependencies, db, redis, config, avatars, chainClients });
 await serve({
   app,
   host: env.HOST,
@@ -18,5 +37,7 @@ await serve({
   log,
   onShutdown: async () => {
     await Promise.all(Object.values(dependencies).map((dep) => dep.close()));
+    redis.disconnect();
+    await db.$disconnect();
   },
 });

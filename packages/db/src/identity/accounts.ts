@@ -143,7 +143,7 @@ export async function signInGuest(
       where: { id: input.deviceId },
       select: { id: true, secretHash: true, player: { select: PLAYER_SELECT } },
     });
-    if (!device || !device.player.isGuest || !input.verifySecret(device.secretHash)) {
+    if (!device?.player.isGuest || !input.verifySecret(device.secretHash)) {
       throw new AppError('GUEST_CREDENTIALS_INVALID', 'unknown device or wrong device secret');
     }
     await tx.guestDevice.update({ where: { id: device.id }, data: { lastUsedAt: input.now } });
