@@ -2,12 +2,13 @@
  * Processed-event bookkeeping of event consumers: at-least-once delivery in, exactly-once effect out. A consumer
  * records the ids it applies in `processed_events` in the same transaction as the effect; a redelivered event finds
  * its id there and is skipped. While another transaction holds an uncommitted row for the same id, the insert waits
- * for it, so even two members racing on one event apply it once.
+ * for it, so even two members racing on one event apply it once. The active outbox relay deletes records older than
+ * their retention (7 days by default), far beyond any redelivery.
  */
 import type { Prisma } from '../generated/prisma/client.ts';
 
 /** A transaction client (`db.$transaction(async (tx) => …)`). */
-export type ConsumerTransaction = Pick<Prisma.TransactionClient, '$queryRaw' | '$executeRaw'>;
+export type ConsumerTransaction = Pick<Prisma.TransactionClient, '$queryRaw'>;
 
 /**
  * Records event ids as processed by `consumer` and returns those that were not recorded before: apply exactly
@@ -23,9 +24,4 @@ export async function markProcessedInTx(tx: ConsumerTransaction, consumer: strin
     ON CONFLICT DO NOTHING
     RETURNING "event_id"::text AS event_id`;
   return new Set(rows.map((row) => row.event_id));
-}
-
-/** Forgets processed ids older than `before` (they can no longer be redelivered); returns how many were removed. */
-export async function pruneProcessedEventsInTx(tx: ConsumerTransaction, before: Date): Promise<number> {
-  return tx.$executeRaw`DELETE FROM "processed_events" WHERE "processed_at" < ${before.toISOString()}::timestamptz`;
 }
