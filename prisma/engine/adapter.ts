@@ -255,18 +255,44 @@ async function createTemporaryShadowDatabase(mainUrl: string): Promise<SqlDriver
   }
 }
 
+/** Which database of which running server an adapter talks to (the same for two URLs reaching one database). */
+async function databaseIdentity(adapter: SqlDriverAdapter): Promise<string> {
+  const sql = "SELECT concat_ws('|', current_database(), pg_postmaster_start_time(), inet_server_port())";
+  const result = await adapter.queryRaw({ sql, args: [], argTypes: [] });
+  return String(result.rows[0]?.[0]);
+}
+
+/**
+ * Empties a user-provided shadow database (every non-system schema dropped, `public` recreated), as the native
+ * engine resets an external shadow database before replaying migrations into it; the Wasm engine does not.
+ */
+const RESET_SHADOW_DATABASE = `DO $reset$
+DECLARE
+  schema_name text;
+BEGIN
+  FOR schema_name IN
+    SELECT nspname FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema'
+  LOOP
+    EXECUTE format('DROP SCHEMA %I CASCADE', schema_name);
+  END LOOP;
+  CREATE SCHEMA public;
+END
+$reset$`;
+
 async function connectExternalShadowDatabase(shadowUrl: string, mainUrl: string): Promise<SqlDriverAdapter> {
+  const main = await connectPool(mainUrl, async () => {});
+  const mainIdentity = await databaseIdentity(main).finally(() => main.dispose());
   const adapter = await connectPool(shadowUrl, async () => {});
-  const [shadowDb, mainDb] = [await currentDatabase(adapter), parseIntoClientConfig(mainUrl).database];
-  const sameServer = (u: string) => {
-    const c = parseIntoClientConfig(u);
-    return `${c.host ?? ''}:${c.port ?? 5432}`;
-  };
-  if (shadowDb === mainDb && sameServer(shadowUrl) === sameServer(mainUrl)) {
+  try {
+    if ((await databaseIdentity(adapter)) === mainIdentity) {
+      throw new Error('shadowDatabaseUrl reaches the main database, which the engine would erase; refusing.');
+    }
+    await adapter.executeScript(RESET_SHADOW_DATABASE);
+    return adapter;
+  } catch (error) {
     await adapter.dispose();
-    throw new Error('shadowDatabaseUrl points at the main database; the engine would erase it. Refusing.');
+    throw error;
   }
-  return adapter;
 }
 
 /**

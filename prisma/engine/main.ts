@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
+import { bindMigrationAwareSqlAdapterFactory, type ErrorRegistry } from '@prisma/driver-adapter-utils';
 import type { MigrationList, SchemaEngine, SchemaFilter } from '@prisma/schema-engine-wasm';
 import { createMigrationAdapterFactory, type DatasourceConfig, dropLiveShadowDatabases } from './adapter.ts';
 import { checkConnection, createDatabase, dropDatabase, UserFacingError } from './databases.ts';
@@ -93,13 +93,26 @@ function printThroughCli(content: string): Promise<void> {
   });
 }
 
+/**
+ * Errors thrown by our JavaScript inside a driver adapter call (not DriverAdapterErrors) reach the engine only as
+ * an id in the adapter factory's error registry; the engine's message then says "External error id#N".
+ */
+let adapterErrors: ErrorRegistry | undefined;
+
+function withAdapterErrorsResolved(message: string): string {
+  return message.replace(/External error id#(\d+)/g, (text, id: string) => {
+    const record = adapterErrors?.consumeError(Number(id));
+    return record ? (record.error instanceof Error ? record.error.message : String(record.error)) : text;
+  });
+}
+
 function toErrorData(error: unknown): RpcErrorData {
   if (isWasmTrap(error)) {
     return { is_panic: true, message: panicRegistry.message || String((error as Error).message) };
   }
   if (error instanceof Error || (typeof error === 'object' && error !== null)) {
     const { code, message, meta } = error as { code?: unknown; message?: unknown; meta?: unknown };
-    const text = typeof message === 'string' ? message : JSON.stringify(error);
+    const text = withAdapterErrorsResolved(typeof message === 'string' ? message : JSON.stringify(error));
     // Prisma error codes (P1001, P3006, ...) are user-facing errors; the CLI branches on some of them.
     if (typeof code === 'string' && /^P\d{4}$/.test(code)) return { is_panic: false, message: text, error_code: code, meta };
     return { is_panic: false, message: text };
@@ -209,6 +222,7 @@ function serveJsonRpc(readArgs: () => EngineArgs): void {
       if (!args) throw startupError;
       const datamodels = args.datamodels.map((path): [string, string] => [path, readFileSync(path, 'utf8')]);
       const adapterFactory = bindMigrationAwareSqlAdapterFactory(createMigrationAdapterFactory(args.datasource));
+      adapterErrors = adapterFactory.errorRegistry;
       return loadSchemaEngine(
         { datamodels: datamodels.length > 0 ? datamodels : undefined },
         (message: string) => log('DEBUG', { message }),

@@ -65,6 +65,40 @@ describe('the schema engine wrapper', () => {
     expect(await query(mainUrl, "SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'sentinel'")).toEqual([]);
   });
 
+  it('empties a configured shadowDatabaseUrl before use and refuses one that reaches the main database', async () => {
+    const [main, shadow] = [uniqueDatabaseName('main'), uniqueDatabaseName('shadow')];
+    for (const name of [main, shadow]) {
+      created.add(name);
+      await query(serverUrl(), `CREATE DATABASE ${name}`);
+    }
+    const [mainUrl, shadowUrl] = [urlOfDatabase(main), urlOfDatabase(shadow)];
+    await query(mainUrl, 'CREATE TABLE sentinel (id int PRIMARY KEY)');
+    await query(shadowUrl, 'CREATE TABLE leftover (id int)');
+    const diffFromMigrations = async () => ({
+      from: { tag: 'migrations', ...(await migrationsList()) },
+      to: { tag: 'empty' },
+      script: false,
+      exitCode: true,
+      filters: { externalTables: [], externalEnums: [] },
+    });
+
+    // Twice: the first replay leaves the migrated tables in the shadow database, the second must still start clean.
+    for (let run = 0; run < 2; run++) {
+      const engine = startEngine(['--datasource', JSON.stringify({ url: mainUrl, shadowDatabaseUrl: shadowUrl })]);
+      const response = await engine.request('diff', await diffFromMigrations());
+      await engine.close();
+      expect(response.error, JSON.stringify(response.error)).toBeUndefined();
+      expect(response.result).toEqual({ exitCode: 2 });
+    }
+    expect(await query(shadowUrl, "SELECT 1 FROM pg_tables WHERE tablename = 'leftover'")).toEqual([]);
+
+    const engine = startEngine(['--datasource', JSON.stringify({ url: mainUrl, shadowDatabaseUrl: mainUrl })]);
+    const refused = await engine.request('diff', await diffFromMigrations());
+    await engine.close();
+    expect(refused.error?.data?.message).toContain('shadowDatabaseUrl reaches the main database');
+    expect(await query(mainUrl, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).toEqual([{ tablename: 'sentinel' }]);
+  });
+
   it('answers with an error response, not a silent exit, when it cannot start', async () => {
     const badArgs = startEngine(['--no-such-flag']);
     const first = await badArgs.request('getDatabaseVersion');
