@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { ACCESS_TOKEN_ALGORITHMS } from '@harvest/auth';
 import { parseKeyEncryptionKey } from '@harvest/auth/signing';
+import { busEnv } from '@harvest/bus';
 import { baseEnv, chainIdVar, databaseUrl, httpUrl, loadEnv, portVar, redisUrl } from '@harvest/service';
 import { getChain } from '@harvest/shared/chains';
 import { z } from 'zod';
@@ -38,6 +39,7 @@ const kekVar = z
 export const envSchema = z
   .object({
     ...baseEnv,
+    ...busEnv,
     GAME_API_PORT: portVar(3000),
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),

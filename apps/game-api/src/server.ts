@@ -1,3 +1,4 @@
+import { startOutboxRelay } from '@harvest/bus';
 import { createDb } from '@harvest/db';
 import { chainDependency, createLogger, postgresDependency, redisDependency, serve } from '@harvest/service';
 import { getChain } from '@harvest/shared/chains';
@@ -9,6 +10,8 @@ import { loadAvatars } from './gamedata.ts';
 
 const env = readEnv();
 const log = createLogger('game-api', env.LOG_LEVEL);
+// Publishes the outbox unless OUTBOX_RELAY=off; with several replicas the advisory lock keeps one active.
+const outboxRelay = startOutboxRelay({ env, log });
 const config = authConfigOf(env);
 const avatars = loadAvatars(env.GAMEDATA_DIR);
 const db = createDb({ databaseUrl: env.DATABASE_URL });
@@ -36,6 +39,7 @@ await serve({
   portVariable: 'GAME_API_PORT',
   log,
   onShutdown: async () => {
+    await outboxRelay?.stop();
     await Promise.all(Object.values(dependencies).map((dep) => dep.close()));
     redis.disconnect();
     await db.$disconnect();
