@@ -137,3 +137,11 @@ export function authConfigOf(env: Env): AuthConfig {
 export function readEnv(): Env {
   return loadEnv(envSchema);
 }
+
+/** What the admin CLIs read: only the database. */
+export const cliEnvSchema = z.object({ DATABASE_URL: databaseUrl });
+
+/** Reads and validates the CLI environment; exits with one line naming the variable when it is wrong. */
+export function readCliEnv(): z.infer<typeof cliEnvSchema> {
+  return loadEnv(cliEnvSchema);
+}

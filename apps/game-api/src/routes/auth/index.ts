@@ -162,7 +162,7 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
       schema: {
         tags: ['auth'],
         summary: 'Sign the session out (its whole refresh-token family), by access token or by refresh token',
-        body: z.object({ refreshToken: z.string().min(16).max(128).optional() }).optional(),
+        body: z.object({ refreshToken: z.string().min(16).max(128).optional() }).nullish(),
         response: { 204: z.null(), ...errorResponses(401, 422, 429) },
       },
     },
