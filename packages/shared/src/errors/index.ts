@@ -56,6 +56,13 @@ export const ERROR_CODES = {
   // asked about a dead letter that does not exist.
   EVENT_INVALID: 'internal',
   DEAD_LETTER_NOT_FOUND: 'not_found',
+  // Game data (publish, rollback, the active version): publishing the head's content again, content that does not
+  // validate, an unknown version, nothing published yet, a stored version that no longer verifies (a bug or tampering).
+  GAMEDATA_NO_CHANGES: 'conflict',
+  GAMEDATA_INVALID: 'validation',
+  GAMEDATA_VERSION_NOT_FOUND: 'not_found',
+  GAMEDATA_NOT_PUBLISHED: 'not_found',
+  GAMEDATA_CORRUPT: 'internal',
   SERVICE_UNAVAILABLE: 'retryable',
   INTERNAL: 'internal',
 } as const satisfies Record<string, ErrorCategory>;
