@@ -45,8 +45,10 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay | und
     return {
       relay,
       async stop() {
-        await relay.stop();
+        // Closing the transport also interrupts a publish waiting on an unreachable broker.
+        const stopped = relay.stop();
         await transport.close();
+        await stopped;
       },
     };
   } catch (error) {

@@ -24,8 +24,10 @@ await serve({
   portVariable: 'EVENT_RELAY_PORT',
   log,
   onShutdown: async () => {
-    await relay.stop();
+    // Closing the transport also interrupts a publish waiting on an unreachable broker.
+    const stopped = relay.stop();
     await transport.close();
+    await stopped;
     await Promise.all(Object.values(dependencies).map((dependency) => dependency.close()));
   },
 });

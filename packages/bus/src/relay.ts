@@ -137,8 +137,9 @@ export function createRelay(options: RelayOptions): Relay {
     while (!stopping.signal.aborted) {
       const started = performance.now();
       const { rows } = await client.query<OutboxRow>(
-        `SELECT "id"::text AS id, "event_id"::text AS event_id, "type", "version", "key", "payload"::text AS payload, "occurred_at"
-         FROM "outbox" WHERE "published_at" IS NULL ORDER BY "id" LIMIT $1`,
+        // ORDER BY the table's bigint column: an output column named "id" (the text cast) would sort as text.
+        `SELECT o."id"::text AS id, o."event_id"::text AS event_id, o."type", o."version", o."key", o."payload"::text AS payload, o."occurred_at"
+         FROM "outbox" AS o WHERE o."published_at" IS NULL ORDER BY o."id" LIMIT $1`,
         [batchSize],
       );
       if (rows.length === 0) {
@@ -153,6 +154,7 @@ export function createRelay(options: RelayOptions): Relay {
       await transport.publish(messages);
       // Only now, after the broker acknowledged: a crash before this line publishes the rows again.
       await client.query('UPDATE "outbox" SET "published_at" = now() WHERE "id" = ANY($1::bigint[])', [rows.map((row) => row.id)]);
+      log.debug({ from: rows[0]?.id, to: rows.at(-1)?.id, count: rows.length }, 'outbox rows published');
       if (metrics) {
         for (const message of messages) metrics.relayPublished.inc({ topic: message.topic });
         metrics.relayPublishSeconds.observe((performance.now() - started) / 1000);
@@ -160,9 +162,16 @@ export function createRelay(options: RelayOptions): Relay {
     }
   }
 
+  let current: pg.Client | undefined;
   const loop = (async () => {
     while (!stopping.signal.aborted) {
-      const client = new pg.Client({ connectionString: options.databaseUrl, application_name: 'harvest-outbox-relay' });
+      const client = new pg.Client({
+        connectionString: options.databaseUrl,
+        application_name: 'harvest-outbox-relay',
+        connectionTimeoutMillis: 10_000,
+        query_timeout: 60_000,
+      });
+      current = client;
       // A dead connection also fails the next query; this only keeps the error from being unhandled.
       client.on('error', (error) => log.warn({ err: error }, 'relay database connection error'));
       try {
@@ -202,6 +211,9 @@ export function createRelay(options: RelayOptions): Relay {
     whenActive: () => activePromise,
     async stop() {
       stopping.abort();
+      // A round in flight normally finishes within milliseconds; a database that stopped answering does not.
+      const finished = await Promise.race([loop.then(() => true), sleep(5_000).then(() => false)]);
+      if (!finished) await current?.end().catch(() => undefined);
       await loop;
       removeBacklog?.();
       await counter?.end().catch(() => undefined);
