@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '@harvest/shared/errors';
 import type { Redis } from 'ioredis';
+import { redisScript } from './redis-script.ts';
 
 /** How long a nonce may be used: 5 minutes. */
 export const NONCE_TTL_SECONDS = 300;
@@ -63,6 +64,7 @@ export function createNonceStore(redis: Redis, options: NonceStoreOptions): Nonc
   const now = options.now ?? Date.now;
   const key = (nonce: string) => `auth:siwe-nonce:${nonce}`;
   const usedKey = (nonce: string) => `auth:siwe-nonce-used:${nonce}`;
+  const consume = redisScript(redis, 'harvestConsumeNonce', CONSUME);
 
   return {
     async issue(ip) {
@@ -72,14 +74,9 @@ export function createNonceStore(redis: Redis, options: NonceStoreOptions): Nonc
       return { nonce, nonceSession, expiresAt: new Date(now() + ttl * 1000) };
     },
     async consume(nonce, requester) {
-      const outcome = (await redis.eval(
-        CONSUME,
-        2,
-        key(nonce),
-        usedKey(nonce),
-        hashSession(requester.nonceSession),
-        options.bindIp ? requester.ip : '',
-        String(ttl),
+      const outcome = (await consume(
+        [key(nonce), usedKey(nonce)],
+        [hashSession(requester.nonceSession), options.bindIp ? requester.ip : '', String(ttl)],
       )) as string;
       switch (outcome) {
         case 'ok':

@@ -6,6 +6,7 @@
  */
 import { AppError } from '@harvest/shared/errors';
 import type { Redis } from 'ioredis';
+import { redisScript } from './redis-script.ts';
 
 /** One limit: at most `limit` hits on `key` per `windowSeconds`. */
 export interface RateRule {
@@ -41,12 +42,13 @@ return 0
 
 /** A limiter on a Redis connection. */
 export function createRateLimiter(redis: Redis): RateLimiter {
+  const hit = redisScript(redis, 'harvestRateHit', HIT);
   return {
     async hit(rules) {
       if (rules.length === 0) return;
       const keys = rules.map((rule) => `auth:rate:${rule.key}`);
       const args = rules.flatMap((rule) => [String(rule.limit), String(rule.windowSeconds)]);
-      const wait = Number(await redis.eval(HIT, keys.length, ...keys, ...args));
+      const wait = Number(await hit(keys, args));
       if (wait > 0) {
         throw new AppError('RATE_LIMITED', 'too many attempts; retry after the time in Retry-After', { retryAfterSeconds: wait });
       }

@@ -23,11 +23,22 @@ export interface SignedIn {
 
 const PLAYER_SELECT = { id: true, isGuest: true, roles: true } as const;
 
+interface PlayerRow {
+  id: string;
+  is_guest: boolean;
+  roles: SessionPlayer['roles'];
+}
+
+const toSessionPlayer = (row: PlayerRow): SessionPlayer => ({ id: row.id, isGuest: row.is_guest, roles: row.roles });
+
 /** Wallet addresses are stored lowercase (CHECK on the table). */
 export const normalizeAddress = (address: string) => address.toLowerCase();
 
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+/** A unique-key violation, from the query builder (P2002) or from raw SQL (P2010 with PostgreSQL's 23505). */
+export function isUniqueViolation(error: unknown): boolean {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  const cause = (error.meta as { driverAdapterError?: { cause?: { originalCode?: string } } } | undefined)?.driverAdapterError?.cause;
+  return error.code === 'P2002' || (error.code === 'P2010' && cause?.originalCode === '23505');
 }
 
 /** Retries `run` once when it lost a race on a unique key (two first sign-ins of one wallet at once). */
@@ -64,7 +75,10 @@ export async function signInWithWallet(
       let upgraded = false;
       let revokedSessionIds: string[] = [];
       const events: OutboxEventInput[] = [];
-      const wallet = await tx.wallet.findUnique({ where: { address }, select: { player: { select: PLAYER_SELECT } } });
+      // Hot path (every wallet sign-in): plain SQL keeps it to one round trip per step.
+      const found = await tx.$queryRaw<PlayerRow[]>`
+        SELECT p.id, p.is_guest, p.roles::text[] AS roles FROM wallets w JOIN players p ON p.id = w.player_id WHERE w.address = ${address}`;
+      const wallet = found[0] ? { player: toSessionPlayer(found[0]) } : undefined;
 
       if (input.guestPlayerId) {
         const guest = await lockPlayerInTx(tx, input.guestPlayerId);
@@ -89,7 +103,11 @@ export async function signInWithWallet(
       }
       if (!player && wallet) player = wallet.player;
       if (!player) {
-        player = await tx.player.create({ data: { wallets: { create: { address } } }, select: PLAYER_SELECT });
+        const rows = await tx.$queryRaw<PlayerRow[]>`
+          WITH p AS (INSERT INTO players DEFAULT VALUES RETURNING id, is_guest, roles),
+               w AS (INSERT INTO wallets (address, player_id) SELECT ${address}, id FROM p)
+          SELECT id, is_guest, roles::text[] AS roles FROM p`;
+        player = toSessionPlayer(rows[0] as PlayerRow);
         events.push({
           type: 'wallet_linked',
           key: player.id,

@@ -25,11 +25,14 @@ export interface SessionPlayer {
 
 /** Starts a family with its first token; returns the family (session) id. */
 export async function createSessionInTx(tx: Prisma.TransactionClient, playerId: string, token: NewRefreshToken): Promise<string> {
-  const family = await tx.refreshTokenFamily.create({
-    data: { playerId, expiresAt: token.expiresAt, tokens: { create: { tokenHash: token.tokenHash, expiresAt: token.expiresAt } } },
-    select: { id: true },
-  });
-  return family.id;
+  // One statement for both rows: sign-in is the hot path.
+  const rows = await tx.$queryRaw<Array<{ family_id: string }>>`
+    WITH f AS (INSERT INTO refresh_token_families (player_id, expires_at) VALUES (${playerId}::uuid, ${token.expiresAt}) RETURNING id)
+    INSERT INTO refresh_tokens (family_id, token_hash, expires_at) SELECT id, ${token.tokenHash}, ${token.expiresAt} FROM f
+    RETURNING family_id`;
+  const row = rows[0];
+  if (!row) throw new Error('the session was not created');
+  return row.family_id;
 }
 
 /** Revokes every live family of a player (e.g. its guest sessions on upgrade); returns their ids. */

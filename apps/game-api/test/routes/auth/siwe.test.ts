@@ -47,6 +47,17 @@ describe('SIWE sign-in', () => {
     expect(linked).toBe(1);
   });
 
+  it('concurrent first sign-ins of one wallet make one player', async () => {
+    const wallet = newWallet();
+    const attempts = await Promise.all(Array.from({ length: 6 }, () => signedSiwe(t.app, wallet)));
+    const responses = await Promise.all(attempts.map((attempt) => postSiwe(t.app, attempt)));
+    expect(responses.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200]);
+    const bodies = responses.map((r) => r.json() as { created: boolean; player: { id: string } });
+    expect(new Set(bodies.map((b) => b.player.id)).size).toBe(1);
+    expect(bodies.filter((b) => b.created)).toHaveLength(1);
+    expect(await database.db.player.count({ where: { wallets: { some: { address: wallet.address.toLowerCase() } } } })).toBe(1);
+  });
+
   it('a replayed nonce is refused: SIWE_NONCE_USED', async () => {
     const wallet = newWallet();
     const attempt = await signedSiwe(t.app, wallet);
