@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AppError, ERROR_CODES, HTTP_STATUS, isAppError, toErrorResponse } from './index.ts';
+import { AppError, ERROR_CODES, ERROR_DESCRIPTIONS, HTTP_STATUS, isAppError, renderErrorCatalogue, toErrorResponse } from './index.ts';
 
 describe('AppError', () => {
   it('maps each category to its HTTP status', () => {
@@ -30,5 +31,11 @@ describe('AppError', () => {
 
   it('has a status for every category in use', () => {
     for (const category of Object.values(ERROR_CODES)) expect(HTTP_STATUS[category]).toBeGreaterThanOrEqual(400);
+  });
+
+  it('describes every code, and docs/errors.md is the current rendering (regenerate: scripts/gen-error-catalogue.ts)', () => {
+    for (const code of Object.keys(ERROR_CODES)) expect(ERROR_DESCRIPTIONS[code as keyof typeof ERROR_CODES]?.length).toBeGreaterThan(10);
+    const committed = readFileSync(new URL('../../../../docs/errors.md', import.meta.url), 'utf8');
+    expect(committed).toBe(renderErrorCatalogue());
   });
 });

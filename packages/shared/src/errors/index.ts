@@ -56,6 +56,28 @@ export const ERROR_CODES = {
   // asked about a dead letter that does not exist.
   EVENT_INVALID: 'internal',
   DEAD_LETTER_NOT_FOUND: 'not_found',
+  // Economy (inventory, ledger, farm, shop, crafting, decks; game-api and packages/db services).
+  IDEMPOTENCY_KEY_REQUIRED: 'validation',
+  IDEMPOTENCY_KEY_IN_PROGRESS: 'conflict',
+  CURSOR_INVALID: 'validation',
+  BALANCE_LIMIT: 'conflict',
+  CARD_UNAVAILABLE: 'conflict',
+  RECIPE_NOT_FOUND: 'not_found',
+  RECIPE_LOCKED: 'forbidden',
+  RECIPE_NO_OUTPUT: 'conflict',
+  CRAFT_INPUT_MISMATCH: 'validation',
+  PLOT_NOT_FOUND: 'not_found',
+  PLOT_OCCUPIED: 'conflict',
+  PLOT_EMPTY: 'conflict',
+  CROP_NOT_GROWING: 'conflict',
+  CROP_NOT_RIPE: 'conflict',
+  ALREADY_WATERED: 'conflict',
+  SEED_UNKNOWN: 'validation',
+  ITEM_NOT_FOR_SALE: 'validation',
+  ITEM_NOT_SELLABLE: 'validation',
+  DECK_NOT_FOUND: 'not_found',
+  DECK_LIMIT: 'conflict',
+  GAME_DATA_UNAVAILABLE: 'retryable',
   // Game data (publish, rollback, the active version): publishing the head's content again, content that does not
   // validate, an unknown version, nothing published yet, a stored version that no longer verifies (a bug or tampering).
   GAMEDATA_NO_CHANGES: 'conflict',
@@ -122,4 +144,93 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
     };
   }
   return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error' } } };
+}
+
+/**
+ * What each code means to a client, for the generated list in docs/errors.md (`node scripts/run.mjs exec node
+ * scripts/gen-error-catalogue.ts`; a test fails when the file is stale). Adding a code to {@link ERROR_CODES}
+ * without a line here does not type-check.
+ */
+export const ERROR_DESCRIPTIONS = {
+  VALIDATION_FAILED: 'The request does not match the route schema; `details.issues` lists each problem (where, path, message).',
+  BAD_REQUEST:
+    'The HTTP request itself is malformed: unparsable JSON (400), body too large (413), unsupported content type (415); the status is the one named.',
+  IDEMPOTENCY_KEY_REUSED: 'This Idempotency-Key was already used with a different request body; use a new key for a new request.',
+  UNAUTHENTICATED: 'No usable `Authorization: Bearer <access token>` header.',
+  TOKEN_INVALID: 'The access token is malformed, has a bad signature, an unknown key id or the wrong issuer/audience.',
+  TOKEN_EXPIRED: 'The access token expired; refresh it.',
+  FORBIDDEN: 'Authenticated, but the account lacks the role this needs.',
+  GUEST_NOT_ALLOWED: 'Guests cannot do this; sign in with a wallet to upgrade the account.',
+  NOT_FOUND: 'No such route or resource (or it belongs to another player).',
+  CARD_NOT_FOUND: "No such card among yours (another player's card answers the same).",
+  CARD_NOT_OWNED: 'The card is not yours.',
+  CONFLICT: 'The request conflicts with the current state.',
+  ILLEGAL_CARD_TRANSITION: "The card state machine refuses this move from the card's current state (e.g. minting a card in a match).",
+  INSUFFICIENT_GOLD: 'Not enough gold; `details` gives what is needed and what you have.',
+  INSUFFICIENT_RESOURCES: 'Not enough of an item; `details` names the item, what is needed and what you have.',
+  RATE_LIMITED: 'Too many requests; retry after the seconds in the Retry-After header.',
+  SIWE_MESSAGE_INVALID: 'The SIWE message does not parse as EIP-4361.',
+  SIWE_DOMAIN_NOT_ALLOWED: 'The SIWE message names a domain this server does not accept.',
+  SIWE_URI_NOT_ALLOWED: 'The SIWE message names a URI this server does not accept.',
+  SIWE_CHAIN_NOT_ALLOWED: 'The SIWE message names a chain this server does not accept.',
+  SIWE_EXPIRED: 'The SIWE message is past its expiration time.',
+  SIWE_NOT_YET_VALID: 'The SIWE message is not valid yet (notBefore).',
+  SIWE_SIGNATURE_INVALID: 'The signature does not prove the address of the SIWE message.',
+  SIWE_NONCE_UNKNOWN: 'The SIWE nonce was never issued or has expired.',
+  SIWE_NONCE_USED: 'The SIWE nonce was already used.',
+  SIWE_NONCE_SESSION_MISMATCH: 'The SIWE nonce was issued to another nonce session.',
+  REFRESH_TOKEN_INVALID: 'Unknown, expired or revoked refresh token.',
+  REFRESH_TOKEN_REUSED: 'A spent refresh token was presented again; the whole session was revoked.',
+  SESSION_REVOKED: 'The session of this access token was signed out.',
+  GUEST_CREDENTIALS_INVALID: 'Unknown guest device or wrong device secret.',
+  WALLET_ALREADY_LINKED: 'The wallet belongs to another account.',
+  WALLET_HOLDS_ASSETS: 'The account holds on-chain assets; move them before unlinking a wallet.',
+  WALLET_LAST_CREDENTIAL: 'The last wallet of an account cannot be unlinked.',
+  DISPLAY_NAME_TAKEN: 'The display name is taken (names are unique regardless of case).',
+  AVATAR_UNKNOWN: 'No such avatar in the game data.',
+  EVENT_INVALID: 'A producer appended an event the catalogue rejects (a server bug).',
+  DEAD_LETTER_NOT_FOUND: 'No such dead-lettered event.',
+  IDEMPOTENCY_KEY_REQUIRED: 'This route needs an `Idempotency-Key` header (1-255 visible ASCII characters, e.g. a UUID).',
+  IDEMPOTENCY_KEY_IN_PROGRESS: 'A request with this Idempotency-Key is still being processed; retry shortly.',
+  CURSOR_INVALID: 'The pagination cursor is not one this server issued for this list.',
+  BALANCE_LIMIT: 'The change would take a balance past the largest amount an account can hold.',
+  CARD_UNAVAILABLE: 'The card is yours but not usable now (in a match, being minted, on chain or consumed).',
+  RECIPE_NOT_FOUND: 'No such recipe in the published game data.',
+  RECIPE_LOCKED: 'The recipe is exclusive to holders of land with its perk.',
+  RECIPE_NO_OUTPUT: 'The recipe has no card it can produce in the published game data.',
+  CRAFT_INPUT_MISMATCH: "The offered cards do not match the recipe's card inputs (too few, wrong kind or not needed).",
+  PLOT_NOT_FOUND: 'No such plot on your farm (your starter plots and the plots of land you hold).',
+  PLOT_OCCUPIED: 'The plot already has a crop; harvest or clear it first.',
+  PLOT_EMPTY: 'The plot has no crop.',
+  CROP_NOT_GROWING: 'The crop is ripe or withered: it cannot be watered any more.',
+  CROP_NOT_RIPE: 'The crop is still growing; `details.ripeAt` says when it ripens.',
+  ALREADY_WATERED: 'The crop was already watered during its current growth stage.',
+  SEED_UNKNOWN: 'The item is not a seed of any crop in the published game data.',
+  ITEM_NOT_FOR_SALE: 'The shop does not sell this item.',
+  ITEM_NOT_SELLABLE: 'The shop does not buy this item.',
+  DECK_NOT_FOUND: "No such deck among yours (another player's deck answers the same).",
+  DECK_LIMIT: 'You hold the largest number of decks allowed; delete one first.',
+  GAME_DATA_UNAVAILABLE: 'No game data version is published yet; retry later.',
+  SERVICE_UNAVAILABLE: 'A dependency is unavailable or busy; retry later.',
+  INTERNAL: 'An unexpected server error; the body never carries details.',
+} as const satisfies Record<ErrorCode, string>;
+
+/** The error codes as a Markdown document (docs/errors.md is generated from it and checked by a test). */
+export function renderErrorCatalogue(): string {
+  const rows = (Object.keys(ERROR_CODES) as ErrorCode[]).map((code) => {
+    const category = ERROR_CODES[code];
+    return `| \`${code}\` | ${HTTP_STATUS[category]} | ${category} | ${ERROR_DESCRIPTIONS[code]} |`;
+  });
+  return [
+    '# Error codes',
+    '',
+    'Generated from `packages/shared/src/errors/index.ts` by `node scripts/run.mjs exec node scripts/gen-error-catalogue.ts`; do not edit by hand.',
+    'Every error answers `{ "error": { "code", "message", "details"? } }`. Codes are stable: clients match on the code, never on the',
+    'message. The category fixes the HTTP status and whether a retry can help (only `retryable`, and `rate_limited` after Retry-After).',
+    '',
+    '| code | HTTP status | category | meaning |',
+    '|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
 }
