@@ -211,6 +211,11 @@ export const ERROR_DESCRIPTIONS = {
   DECK_NOT_FOUND: "No such deck among yours (another player's deck answers the same).",
   DECK_LIMIT: 'You hold the largest number of decks allowed; delete one first.',
   GAME_DATA_UNAVAILABLE: 'No game data version is published yet; retry later.',
+  GAMEDATA_NO_CHANGES: "The content to publish is the same as the active version's.",
+  GAMEDATA_INVALID: 'The game data does not validate; `details` lists the diagnostics (file, line, path).',
+  GAMEDATA_VERSION_NOT_FOUND: 'No such published game-data version.',
+  GAMEDATA_NOT_PUBLISHED: 'No game-data version has been published yet.',
+  GAMEDATA_CORRUPT: 'A stored game-data version no longer verifies against its content hash (a bug or tampering).',
   SERVICE_UNAVAILABLE: 'A dependency is unavailable or busy; retry later.',
   INTERNAL: 'An unexpected server error; the body never carries details.',
 } as const satisfies Record<ErrorCode, string>;
