@@ -39,11 +39,23 @@ export type EventHandler<T extends EventType> = (tx: DbTransaction, event: Typed
 /** Handlers by event type; events of other types on the same topics are acknowledged and ignored. */
 export type EventHandlers = { [T in EventType]?: EventHandler<T> };
 
+/**
+ * A handler of many events at once, for consumers whose effect is cheaper in bulk (counters, analytics rows):
+ * receives the events of `types` not applied before, in delivery order (per-key order holds), all in one `tx`.
+ */
+export interface BatchEventHandler {
+  types: readonly EventType[];
+  handle(tx: DbTransaction, events: ReadonlyArray<TypedEnvelope<EventType>>, context: Omit<HandlerContext, 'deliveries'>): Promise<void>;
+}
+
 /** Options of {@link createConsumer}. */
 export interface ConsumerOptions {
   /** The consumer's name: its consumer group, and its namespace in `processed_events`. */
   name: string;
-  handlers: EventHandlers;
+  /** One handler per event type; or `batchHandler`, not both. */
+  handlers?: EventHandlers;
+  /** One handler for batches of events (see {@link BatchEventHandler}); or `handlers`, not both. */
+  batchHandler?: BatchEventHandler;
   transport: Transport;
   db: Db;
   log: Logger;
@@ -96,15 +108,18 @@ function describeError(error: unknown): string {
 /** Creates a consumer; call `start()` to subscribe. */
 export function createConsumer(options: ConsumerOptions): Consumer {
   const name = assertBusName('name', options.name);
-  const { transport, db, log: parentLog, handlers } = options;
+  const { transport, db, log: parentLog, batchHandler } = options;
+  const handlers: EventHandlers = options.handlers ?? {};
   const log = parentLog.child({ consumer: name });
   const maxDeliveries = options.maxDeliveries ?? 5;
   const baseMs = options.retry?.baseMs ?? 200;
   const maxMs = options.retry?.maxMs ?? 30_000;
   const maxBatch = options.maxBatch ?? 200;
   const timeout = options.transactionTimeoutMs ?? 30_000;
-  const handled = Object.keys(handlers) as EventType[];
+  if (options.handlers && batchHandler) throw new TypeError('handlers, batchHandler: give one of them');
+  const handled = batchHandler ? [...batchHandler.types] : (Object.keys(handlers) as EventType[]);
   if (handled.length === 0) throw new TypeError('handlers: a consumer handles at least one event type');
+  const wants = (type: EventType) => handled.includes(type);
   const topics = [...new Set(handled.map((type) => (EVENTS as Record<string, EventDefinition>)[type]?.topic as string))];
   const metrics = options.registry ? busMetrics(options.registry) : undefined;
   const stopping = new AbortController();
@@ -127,7 +142,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
   async function applyInTx(batch: PartitionBatch, items: readonly Valid[]) {
     const applied: EventType[] = [];
     let duplicates = 0;
-    const wanted = items.filter((item) => handlers[item.envelope.type] !== undefined);
+    const wanted = items.filter((item) => wants(item.envelope.type));
     if (wanted.length === 0) return;
     await db.$transaction(
       async (tx) => {
@@ -136,11 +151,27 @@ export function createConsumer(options: ConsumerOptions): Consumer {
           name,
           wanted.map((item) => item.envelope.id.toLowerCase()),
         );
+        const toApply: Valid[] = [];
         for (const item of wanted) {
-          if (!fresh.delete(item.envelope.id.toLowerCase())) {
-            duplicates++;
-            continue;
+          if (fresh.delete(item.envelope.id.toLowerCase())) toApply.push(item);
+          else duplicates++;
+        }
+        if (batchHandler) {
+          if (toApply.length === 0) return;
+          try {
+            await batchHandler.handle(
+              tx,
+              toApply.map((item) => item.envelope),
+              { topic: batch.topic, partition: batch.partition },
+            );
+          } catch (error) {
+            // Which event failed is unknown: the caller applies them one by one to find out.
+            throw new HandlerFailure(toApply.length === 1 ? items.indexOf(toApply[0] as Valid) : -1, error);
           }
+          for (const item of toApply) applied.push(item.envelope.type);
+          return;
+        }
+        for (const item of toApply) {
           const handler = handlers[item.envelope.type] as EventHandler<EventType>;
           try {
             await handler(tx, item.envelope, { topic: batch.topic, partition: batch.partition, deliveries: item.message.deliveries });
@@ -214,9 +245,10 @@ export function createConsumer(options: ConsumerOptions): Consumer {
         await batch.ack(chunk.map((item) => item.message));
         rest = rest.slice(chunk.length);
       } catch (error) {
-        if (!(error instanceof HandlerFailure)) {
-          // Not a handler (the database, the commit): one transaction per event, each with its own retries.
-          log.warn({ err: error, size: chunk.length }, 'batch transaction failed; applying its events one by one');
+        if (!(error instanceof HandlerFailure) || error.index < 0) {
+          // Not one handler call we can name (the database, the commit, a batch handler): one transaction per event,
+          // each with its own retries.
+          log.warn({ err: error instanceof HandlerFailure ? error.cause : error, size: chunk.length }, 'batch transaction failed; applying its events one by one');
           for (const item of chunk) if (!(await applyOne(batch, item))) return false;
           rest = rest.slice(chunk.length);
           continue;

@@ -213,6 +213,36 @@ describe('consumer framework', () => {
     expect(calls).toBe(1);
   });
 
+  it('hands a batch handler the new events in order in one transaction, and isolates a failing event', async () => {
+    const { transport, name } = setup('batch');
+    const key = randomUUID();
+    const events = Array.from({ length: 6 }, (_, n) => harvested(key, n));
+    await database.db.$transaction((tx) => markProcessedInTx(tx, name, [(events[1] as Envelope).id]));
+    const calls: number[][] = [];
+    let failOnce = true;
+    await start({
+      name,
+      transport,
+      batchHandler: {
+        types: ['harvested'],
+        handle: async (tx, batch) => {
+          calls.push(batch.map((event) => (event.payload as EventPayload<'harvested'>).plot));
+          for (const event of batch) await recordEffect(tx, name, event as Envelope & { payload: EventPayload<'harvested'> }, 1);
+          if (failOnce && batch.some((event) => (event.payload as EventPayload<'harvested'>).plot === 3)) {
+            failOnce = false;
+            throw new Error('one bad event');
+          }
+        },
+      },
+    });
+    await publish(transport, events);
+    await waitFor('five effects', async () => (await effects(name)).length === 5);
+    // Event 1 was applied before; the failed batch rolled back and was applied again one event at a time.
+    expect((await effects(name)).map((row) => row.n)).toEqual([0, 2, 3, 4, 5]);
+    expect(calls[0]).toEqual([0, 2, 3, 4, 5]);
+    expect(calls.slice(1)).toEqual([[0], [2], [3], [4], [5]]);
+  });
+
   it('exposes its lag per partition in the metrics registry', async () => {
     const { transport, name } = setup('lag');
     const registry = new Registry();

@@ -1,0 +1,65 @@
+/**
+ * The consumer process of bench/events-e2e.ts: the consumer framework over the configured transport, applying
+ * `harvested` events by inserting rows into `bench_effects` inside the framework's transaction (with the
+ * processed-event records). Configuration comes as one JSON argument; prints `consumer ready` when subscribed.
+ */
+import { busEnv, createBusTransport, createConsumer } from '@harvest/bus';
+import { createDb } from '@harvest/db';
+import { parseEnv } from '@harvest/service';
+import type { TypedEnvelope } from '@harvest/shared/events';
+import { pino } from 'pino';
+import { type Counter, Registry } from 'prom-client';
+import { z } from 'zod';
+
+const config = JSON.parse(process.argv[2] ?? '{}') as {
+  databaseUrl: string;
+  redisUrl: string;
+  env: Record<string, string>;
+  maxBatch: number;
+  handler: 'event' | 'batch';
+};
+const log = pino({ level: 'warn', base: { app: 'bench-consumer' } });
+const env = parseEnv(z.object(busEnv), config.env);
+const registry = new Registry();
+const db = createDb({ databaseUrl: config.databaseUrl, maxConnections: 20 });
+const transport = createBusTransport({ env, redisUrl: config.redisUrl, log });
+// `event`: one INSERT per event (the usual handler); `batch`: one INSERT per delivered batch (a batch handler).
+const consumer = createConsumer({
+  name: 'bench',
+  db,
+  transport,
+  log,
+  maxBatch: config.maxBatch,
+  registry,
+  ...(config.handler === 'batch'
+    ? {
+        batchHandler: {
+          types: ['harvested'],
+          handle: async (tx, events) => {
+            const harvested = events as ReadonlyArray<TypedEnvelope<'harvested'>>;
+            await tx.$executeRaw`
+              INSERT INTO bench_effects (event_id, key, n, occurred_at)
+              SELECT * FROM unnest(${harvested.map((e) => e.id)}::uuid[], ${harvested.map((e) => e.key)}::text[],
+                                   ${harvested.map((e) => e.payload.plot)}::int[], ${harvested.map((e) => e.occurredAt)}::timestamptz[])`;
+          },
+        },
+      }
+    : {
+        handlers: {
+          harvested: async (tx, event) => {
+            await tx.$executeRaw`INSERT INTO bench_effects (event_id, key, n, occurred_at) VALUES (${event.id}::uuid, ${event.key}, ${event.payload.plot}, ${event.occurredAt}::timestamptz)`;
+          },
+        },
+      }),
+});
+await consumer.start();
+process.stdout.write('consumer ready\n');
+
+// Progress for the bench: effects committed so far (the framework counts after each commit), when it changes.
+const processed = registry.getSingleMetric('harvest_bus_events_processed_total') as Counter;
+let reported = -1;
+setInterval(async () => {
+  const total = (await processed.get()).values.reduce((sum, value) => sum + value.value, 0);
+  if (total !== reported) process.stdout.write(`processed ${total}\n`);
+  reported = total;
+}, 5);

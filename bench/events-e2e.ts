@@ -1,0 +1,223 @@
+/**
+ * Benchmark: end-to-end events per second through the event bus on this machine, from `appendEvent` in a
+ * producer transaction to the effect committed by a consumer.
+ *
+ *   node scripts/run.mjs exec node bench/events-e2e.ts [--rounds 5] [--events 20000] [--keys 1000]
+ *        [--per-tx 1,10] [--concurrency 32] [--partitions 16] [--max-batch 200]
+ *
+ * Processes, as in production: this process is the producer (`concurrency` concurrent service calls, each one
+ * PostgreSQL transaction appending `per-tx` events through `appendEvents`); the relay is the real standalone
+ * relay (packages/bus/src/relay-main.ts) in its own process; the consumer (bench/events-e2e-consumer.ts) is the
+ * consumer framework in its own process, inserting one row per event in the same transaction as its
+ * processed-event record. PostgreSQL and Redis are their own processes; everything shares this machine's cores.
+ *
+ * A round produces `events` events over `keys` keys as fast as the producers can and measures until the last
+ * effect is committed: events / (last effect - first append). It also reports the producers' own rate and the
+ * end-to-end latency (event time to effect commit) percentiles. Prints every round and the medians.
+ *
+ * Needs DATABASE_URL (a server where it may CREATE DATABASE; default the machine's 127.0.0.1:5432) and REDIS_URL
+ * (default 127.0.0.1:6379); creates and drops its own database and uses its own Redis key prefix. EVENT_BUS=kafka
+ * with KAFKA_BROKERS runs the same over Kafka.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { busEnv } from '@harvest/bus';
+import { appendEvents, createDb, type OutboxEventInput } from '@harvest/db';
+import { migrateDeploy } from '@harvest/prisma/migrate';
+import { parseEnv } from '@harvest/service';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { z } from 'zod';
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    events: { type: 'string', default: '20000' },
+    keys: { type: 'string', default: '1000' },
+    'per-tx': { type: 'string', default: '1,10' },
+    concurrency: { type: 'string', default: '32' },
+    partitions: { type: 'string', default: '16' },
+    'max-batch': { type: 'string', default: '200' },
+    handler: { type: 'string', default: 'batch' },
+  },
+});
+const ROUNDS = Number(values.rounds);
+const EVENTS = Number(values.events);
+const KEYS = Number(values.keys);
+const PER_TX = String(values['per-tx']).split(',').map(Number);
+const CONCURRENCY = Number(values.concurrency);
+const benchEnv = parseEnv(
+  z.object({
+    DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/postgres'),
+    REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+    ...busEnv,
+  }),
+  process.env,
+);
+const busVars = {
+  EVENT_BUS: benchEnv.EVENT_BUS,
+  EVENT_BUS_PREFIX: `bench-${randomBytes(4).toString('hex')}`,
+  EVENT_BUS_PARTITIONS: String(values.partitions),
+  ...(benchEnv.KAFKA_BROKERS ? { KAFKA_BROKERS: benchEnv.KAFKA_BROKERS.join(',') } : {}),
+  KAFKA_CLIENT_ID: benchEnv.KAFKA_CLIENT_ID,
+};
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// A database of our own.
+const databaseName = `harvest_bench_${Date.now()}_${randomBytes(3).toString('hex')}`;
+const serverUrl = new URL(benchEnv.DATABASE_URL);
+const databaseUrl = new URL(benchEnv.DATABASE_URL);
+databaseUrl.pathname = `/${databaseName}`;
+const admin = new pg.Client({ connectionString: serverUrl.toString() });
+await admin.connect();
+await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(databaseName)}`);
+await migrateDeploy(databaseUrl.toString());
+const db = createDb({ databaseUrl: databaseUrl.toString(), maxConnections: CONCURRENCY });
+await db.$executeRawUnsafe(
+  'CREATE TABLE bench_effects (event_id uuid NOT NULL, key text NOT NULL, n int NOT NULL, occurred_at timestamptz NOT NULL, applied_at timestamptz NOT NULL DEFAULT clock_timestamp())',
+);
+
+interface Child {
+  stop(): Promise<void>;
+  /** The last `processed N` the child printed (the consumer's committed effects). */
+  processed(): number;
+}
+
+function startChild(args: string[], env: Record<string, string>, ready: RegExp): Promise<Child> {
+  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  let processed = 0;
+  return new Promise((resolve, reject) => {
+    const handle: Child = {
+      stop: async () => {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      },
+      processed: () => processed,
+    };
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString();
+      for (const match of text.matchAll(/processed (\d+)/g)) processed = Number(match[1]);
+      output = (output + text).slice(-20_000);
+      if (ready.test(output)) resolve(handle);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${args[0]} exited ${code}:\n${output.slice(-2000)}`)));
+  });
+}
+
+const relay = await startChild(
+  [fileURLToPath(new URL('../packages/bus/src/relay-main.ts', import.meta.url))],
+  { DATABASE_URL: databaseUrl.toString(), REDIS_URL: benchEnv.REDIS_URL, EVENT_RELAY_PORT: '0', LOG_LEVEL: 'info', ...busVars },
+  /"msg":"relay active"/,
+);
+const consumer = await startChild(
+  [
+    fileURLToPath(new URL('./events-e2e-consumer.ts', import.meta.url)),
+    JSON.stringify({
+      databaseUrl: databaseUrl.toString(),
+      redisUrl: benchEnv.REDIS_URL,
+      env: busVars,
+      maxBatch: Number(values['max-batch']),
+      handler: values.handler === 'event' ? 'event' : 'batch',
+    }),
+  ],
+  {},
+  /consumer ready/,
+);
+
+const keys = Array.from({ length: KEYS }, () => randomUUID());
+const nextN = new Map(keys.map((key) => [key, 0]));
+
+interface Round {
+  e2e: number;
+  produce: number;
+  p50: number;
+  p99: number;
+}
+
+async function round(perTx: number): Promise<Round> {
+  const before = consumer.processed();
+  const transactions = Math.ceil(EVENTS / perTx);
+  let issued = 0;
+  // Each worker owns keys i ≡ w (mod CONCURRENCY), so per-key order is the workers' own append order.
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async (_, w) => {
+      const owned = keys.filter((_, i) => i % CONCURRENCY === w);
+      let k = 0;
+      while (issued < transactions) {
+        issued++;
+        const batch: OutboxEventInput<'harvested'>[] = [];
+        for (let i = 0; i < perTx; i++) {
+          const key = owned[k++ % owned.length] as string;
+          const n = nextN.get(key) as number;
+          nextN.set(key, n + 1);
+          batch.push({ type: 'harvested', key, payload: { playerId: key, plot: n, cropId: 'wheat', quantity: 1, withered: false } });
+        }
+        await db.$transaction((tx) => appendEvents(tx, batch));
+      }
+    }),
+  );
+  const produced = transactions * perTx;
+  const producedAt = performance.now();
+  while (consumer.processed() < before + produced) await sleep(2);
+  const finished = performance.now();
+  const latency = await db.$queryRaw<Array<{ p50: number; p99: number }>>`
+    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM applied_at - occurred_at)) * 1000 AS p50,
+           percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM applied_at - occurred_at)) * 1000 AS p99
+    FROM (SELECT applied_at, occurred_at FROM bench_effects ORDER BY applied_at DESC LIMIT ${produced}) AS last_round`;
+  return {
+    e2e: produced / ((finished - started) / 1000),
+    produce: produced / ((producedAt - started) / 1000),
+    p50: Number(latency[0]?.p50 ?? 0),
+    p99: Number(latency[0]?.p99 ?? 0),
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+
+try {
+  say(
+    `events-e2e: ${benchEnv.EVENT_BUS}, ${EVENTS} events/round over ${KEYS} keys, ${CONCURRENCY} concurrent producers, ${values.partitions} partitions, consumer batches <= ${values['max-batch']}, ${values.handler} handler`,
+  );
+  // Warm-up: connections, JIT, Prisma's query plans.
+  await round(10);
+  for (const perTx of PER_TX) {
+    const rounds: Round[] = [];
+    for (let r = 1; r <= ROUNDS; r++) {
+      const result = await round(perTx);
+      rounds.push(result);
+      say(
+        `  ${perTx} event(s)/tx round ${r}: ${result.e2e.toFixed(0)} events/s end to end (producers ${result.produce.toFixed(0)}/s), latency p50 ${result.p50.toFixed(0)} ms p99 ${result.p99.toFixed(0)} ms`,
+      );
+    }
+    say(
+      `median, ${perTx} event(s) per transaction: ${median(rounds.map((x) => x.e2e)).toFixed(0)} events/s end to end; producers ${median(rounds.map((x) => x.produce)).toFixed(0)}/s; latency p50 ${median(rounds.map((x) => x.p50)).toFixed(0)} ms, p99 ${median(rounds.map((x) => x.p99)).toFixed(0)} ms`,
+    );
+  }
+} finally {
+  await Promise.all([consumer.stop(), relay.stop()]);
+  await db.$disconnect();
+  if (benchEnv.EVENT_BUS === 'redis') {
+    const redis = new Redis(benchEnv.REDIS_URL);
+    let cursor = '0';
+    do {
+      const [next, found] = await redis.scan(cursor, 'MATCH', `${busVars.EVENT_BUS_PREFIX}:*`, 'COUNT', 500);
+      cursor = next;
+      if (found.length > 0) await redis.unlink(...found);
+    } while (cursor !== '0');
+    redis.disconnect();
+  }
+  await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(databaseName)} WITH (FORCE)`);
+  await admin.end();
+}
