@@ -131,8 +131,8 @@ const consumer = await startChild(
   /consumer ready/,
 );
 
-const keys = Array.from({ length: KEYS }, () => randomUUID());
-const nextN = new Map(keys.map((key) => [key, 0]));
+const keys: string[] = Array.from({ length: KEYS }, () => randomUUID());
+const nextN = new Map<string, number>(keys.map((key) => [key, 0]));
 
 interface Round {
   e2e: number;

@@ -248,7 +248,10 @@ export function createConsumer(options: ConsumerOptions): Consumer {
         if (!(error instanceof HandlerFailure) || error.index < 0) {
           // Not one handler call we can name (the database, the commit, a batch handler): one transaction per event,
           // each with its own retries.
-          log.warn({ err: error instanceof HandlerFailure ? error.cause : error, size: chunk.length }, 'batch transaction failed; applying its events one by one');
+          log.warn(
+            { err: error instanceof HandlerFailure ? error.cause : error, size: chunk.length },
+            'batch transaction failed; applying its events one by one',
+          );
           for (const item of chunk) if (!(await applyOne(batch, item))) return false;
           rest = rest.slice(chunk.length);
           continue;
