@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { getChain, supportedChainIds } from '@harvest/shared/chains';
 import { z } from 'zod';
 import { StackError, say } from './log.ts';
 import { freePort } from './ports.ts';
@@ -32,7 +33,11 @@ const stackEnvSchema = z.object({
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:'], 'must be a postgres:// URL with a host and a database name'),
   REDIS_URL: optionalUrl(['redis:', 'rediss:'], 'must be a redis:// URL'),
   CHAIN_RPC_URL: optionalUrl(['http:', 'https:'], 'must be an http(s):// URL'),
-  CHAIN_ID: z.coerce.number().int().positive().default(31337),
+  CHAIN_ID: z.coerce
+    .number()
+    .int()
+    .refine((id) => getChain(id) !== undefined, { message: `is not a supported chain id (supported: ${supportedChainIds().join(', ')})` })
+    .default(31337),
   PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
   CHAIN_RPC_PORT: z.coerce.number().int().min(1).max(65535).default(8545),
   HARVEST_DATA_DIR: z.string().default(join(ROOT, '.data')),
