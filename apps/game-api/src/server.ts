@@ -3,6 +3,7 @@ import { createDb } from '@harvest/db';
 import { chainDependency, createLogger, postgresDependency, redisDependency, serve } from '@harvest/service';
 import { getChain } from '@harvest/shared/chains';
 import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { createPublicClient, http } from 'viem';
 import { buildApp } from './app.ts';
 import { authConfigOf, readEnv } from './env.ts';
@@ -11,7 +12,8 @@ import { loadAvatars } from './gamedata.ts';
 const env = readEnv();
 const log = createLogger('game-api', env.LOG_LEVEL);
 // Publishes the outbox unless OUTBOX_RELAY=off; with several replicas the advisory lock keeps one active.
-const outboxRelay = startOutboxRelay({ env, log });
+const registry = new Registry();
+const outboxRelay = startOutboxRelay({ env, log, registry });
 const config = authConfigOf(env);
 const avatars = loadAvatars(env.GAMEDATA_DIR);
 const db = createDb({ databaseUrl: env.DATABASE_URL });
@@ -31,7 +33,17 @@ const dependencies = {
   redis: redisDependency(env.REDIS_URL),
   chain: chainDependency(env.CHAIN_RPC_URL, env.CHAIN_ID),
 };
-const app = await buildApp({ log, dependencies, db, redis, config, avatars, chainClients });
+const app = await buildApp({
+  log,
+  dependencies,
+  db,
+  redis,
+  config,
+  avatars,
+  chainClients,
+  registry,
+  economy: { writesPerMinute: env.ECONOMY_WRITES_PER_MINUTE },
+});
 await serve({
   app,
   host: env.HOST,
