@@ -33,17 +33,7 @@ const dependencies = {
   redis: redisDependency(env.REDIS_URL),
   chain: chainDependency(env.CHAIN_RPC_URL, env.CHAIN_ID),
 };
-const app = await buildApp({
-  log,
-  dependencies,
-  db,
-  redis,
-  config,
-  avatars,
-  chainClients,
-  registry,
-  economy: { writesPerMinute: env.ECONOMY_WRITES_PER_MINUTE },
-});
+const app = await buildApp({ log, dependencies, db, redis, config, avatars, chainClients, registry });
 await serve({
   app,
   host: env.HOST,
