@@ -6,6 +6,7 @@
 import { AppError } from '@harvest/shared/errors';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Db } from '../index.ts';
+import { grantStarterInTx } from '../inventory/index.ts';
 import { appendEvent, appendEvents, type OutboxEventInput } from '../outbox/index.ts';
 import { createSessionInTx, type NewRefreshToken, revokePlayerSessionsInTx, type SessionPlayer } from './sessions.ts';
 
@@ -115,6 +116,8 @@ export async function signInWithWallet(
           occurredAt: input.now,
         });
         created = true;
+        // The starter deck, seeds and gold, exactly once per player (economy; a no-op before game data is published).
+        await grantStarterInTx(tx, player.id);
       }
       const sessionId = await createSessionInTx(tx, player.id, input.refresh);
       events.push({
@@ -136,6 +139,8 @@ export async function createGuest(
 ): Promise<SignedIn & { deviceId: string }> {
   return db.$transaction(async (tx) => {
     const player = await tx.player.create({ data: { isGuest: true }, select: PLAYER_SELECT });
+    // The starter deck, seeds and gold, exactly once per player (economy; a no-op before game data is published).
+    await grantStarterInTx(tx, player.id);
     const device = await tx.guestDevice.create({ data: { playerId: player.id, secretHash: input.deviceSecretHash }, select: { id: true } });
     const sessionId = await createSessionInTx(tx, player.id, input.refresh);
     await appendEvent(tx, {

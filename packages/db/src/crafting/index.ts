@@ -1,0 +1,239 @@
+/**
+ * Crafting: one transaction locks the player, the input resources and the offered cards, checks the recipe with
+ * the pure crafting rules, then consumes the inputs, creates the card with its provenance (crafted by, recipe,
+ * crafted at, content version), writes the ledger rows and appends `crafted` (and `gold_changed`), or writes
+ * nothing at all. Also the recipe list a player sees: land perks unlock exclusive recipes.
+ */
+import { randomBytes } from 'node:crypto';
+import { AppError, type ErrorCode } from '@harvest/shared/errors';
+import { type CraftViolationCode, createRngFromState, type Rng } from '@harvest/shared/rules';
+import type { RecipeDefinition } from '@harvest/shared/schemas';
+import { consumeCardsInTx, lockCardsInTx } from '../cards/index.ts';
+import type { Db, DbTransaction } from '../index.ts';
+import { contentIndex, type GameContent } from '../inventory/content.ts';
+import type { CardView } from '../inventory/index.ts';
+import { changeGoldInTx, changeItemsInTx, lockPlayerInTx } from '../ledger/index.ts';
+import { appendEvents, type OutboxEventInput } from '../outbox/index.ts';
+
+const VIOLATION_CODES: Record<CraftViolationCode, ErrorCode> = {
+  UNKNOWN_RECIPE: 'RECIPE_NOT_FOUND',
+  RECIPE_LOCKED: 'RECIPE_LOCKED',
+  INSUFFICIENT_GOLD: 'INSUFFICIENT_GOLD',
+  INSUFFICIENT_ITEMS: 'INSUFFICIENT_RESOURCES',
+  CARD_NOT_OWNED: 'CARD_NOT_FOUND',
+  CARD_UNAVAILABLE: 'CARD_UNAVAILABLE',
+  DUPLICATE_CARD: 'CRAFT_INPUT_MISMATCH',
+  CARD_INPUT_MISMATCH: 'CRAFT_INPUT_MISMATCH',
+  NO_OUTPUT: 'RECIPE_NO_OUTPUT',
+  UNKNOWN_ACTION: 'VALIDATION_FAILED',
+};
+
+/** A server random source for crafting draws (fresh crypto entropy per craft). */
+export function serverRng(): Rng {
+  const words = new Uint32Array(randomBytes(16).buffer.slice(0, 16));
+  if (words.every((w) => w === 0)) words[0] = 1;
+  return createRngFromState([words[0] as number, words[1] as number, words[2] as number, words[3] as number]);
+}
+
+/** Exclusive recipe ids unlocked for the player by the perks of the land parcels they hold. */
+export async function unlockedRecipesInTx(
+  db: Pick<DbTransaction, '$queryRaw'>,
+  playerId: string,
+  content: GameContent,
+): Promise<Map<string, string>> {
+  const index = contentIndex(content);
+  const parcels = await db.$queryRaw<Array<{ id: string }>>`SELECT id FROM land_parcels WHERE owner_id = ${playerId}::uuid`;
+  const unlocked = new Map<string, string>();
+  for (const { id } of parcels) {
+    const perk = index.parcels.get(id)?.perk;
+    if (perk?.kind === 'exclusive_recipe' && !unlocked.has(perk.recipe)) unlocked.set(perk.recipe, id);
+  }
+  return unlocked;
+}
+
+/** A craft request. */
+export interface CraftInput {
+  playerId: string;
+  recipeId: string;
+  /** Card instances offered for the recipe's card inputs (exactly what it needs). */
+  cardIds: readonly string[];
+  content: GameContent;
+  /** Server time (ms) stamped as the craft time. */
+  now: number;
+  /** Draws table outputs; default {@link serverRng}. */
+  rng?: Rng;
+}
+
+/** What a craft did. */
+export interface CraftOutcome {
+  craftId: string;
+  recipeId: string;
+  card: CardView;
+  consumed: { gold: number; items: Array<{ itemId: string; quantity: number }>; cardIds: string[] };
+  balances: { gold: number; items: Array<{ itemId: string; quantity: number }> };
+}
+
+/** Crafts once inside the caller's transaction (see the module comment). Typed errors for every refusal. */
+export async function craftInTx(tx: DbTransaction, input: CraftInput): Promise<CraftOutcome> {
+  const { playerId, content } = input;
+  const recipe: RecipeDefinition | undefined = contentIndex(content).recipes.get(input.recipeId);
+  if (!recipe) throw new AppError('RECIPE_NOT_FOUND', `no recipe "${input.recipeId}"`, { recipeId: input.recipeId });
+  const { gold } = await lockPlayerInTx(tx, playerId);
+  const unlocked = recipe.exclusive ? await unlockedRecipesInTx(tx, playerId, content) : new Map<string, string>();
+  const itemIds = recipe.inputs.items.map((i) => i.item).sort();
+  const held =
+    itemIds.length === 0
+      ? []
+      : await tx.$queryRaw<Array<{ item_id: string; quantity: number }>>`
+          SELECT item_id, quantity FROM resources WHERE player_id = ${playerId}::uuid AND item_id = ANY(${itemIds}::text[])
+          ORDER BY item_id FOR UPDATE`;
+  const cards = await lockCardsInTx(tx, input.cardIds, { ownerId: playerId });
+  const result = content.rules.crafting.apply(
+    {
+      gold,
+      inventory: Object.fromEntries(held.map((r) => [r.item_id, r.quantity])),
+      cards: cards.map((c) => ({ id: c.id, def: c.definitionId, state: c.state })),
+      unlockedRecipes: [...unlocked.keys()],
+    },
+    { type: 'craft', recipe: recipe.id, cards: input.cardIds },
+    { rng: input.rng ?? serverRng(), now: input.now },
+  );
+  if (!result.ok) {
+    const code = VIOLATION_CODES[result.violation.code];
+    const details: Record<string, unknown> = { recipeId: recipe.id };
+    if (code === 'INSUFFICIENT_GOLD') Object.assign(details, { required: recipe.inputs.gold, balance: gold });
+    throw new AppError(code, result.violation.message, details);
+  }
+  const crafted = result.events[0];
+  if (!crafted) throw new AppError('INTERNAL', 'the crafting rules reported no craft');
+
+  const craftedAt = new Date(input.now);
+  const created = await tx.$queryRaw<Array<{ id: string; created_at: Date }>>`
+    INSERT INTO card_instances (definition_id, owner_id, origin, crafted_by_id, recipe_id, crafted_at, state, content_version)
+    VALUES (${crafted.def}, ${playerId}::uuid, 'crafted', ${playerId}::uuid, ${recipe.id}, ${craftedAt}, 'in_game', ${content.version}::int)
+    RETURNING id::text, created_at`;
+  const card = created[0];
+  if (!card) throw new AppError('INTERNAL', 'the crafted card was not created');
+  const craftId = card.id;
+  const events: OutboxEventInput[] = [];
+  const context = { playerId, reason: 'craft', referenceId: `craft:${craftId}`, events };
+  const goldAfter = (await changeGoldInTx(tx, context, -crafted.consumed.gold)).balance;
+  const itemsAfter = await changeItemsInTx(
+    tx,
+    context,
+    crafted.consumed.items.map((i) => ({ itemId: i.item, delta: -i.quantity })),
+  );
+  await consumeCardsInTx(
+    tx,
+    cards.filter((c) => crafted.consumed.cards.includes(c.id)),
+  );
+  events.push({
+    type: 'crafted',
+    key: playerId,
+    payload: { playerId, recipeId: recipe.id, cardId: card.id, definitionId: crafted.def, contentVersion: content.version },
+    occurredAt: craftedAt,
+  });
+  await appendEvents(tx, events);
+  return {
+    craftId,
+    recipeId: recipe.id,
+    card: {
+      id: card.id,
+      definitionId: crafted.def,
+      state: 'in_game',
+      origin: 'crafted',
+      crafted: { byPlayerId: playerId, recipeId: recipe.id, at: craftedAt },
+      contentVersion: content.version,
+      tokenId: null,
+      createdAt: card.created_at,
+    },
+    consumed: {
+      gold: crafted.consumed.gold,
+      items: crafted.consumed.items.map((i) => ({ itemId: i.item, quantity: i.quantity })),
+      cardIds: [...crafted.consumed.cards],
+    },
+    balances: { gold: goldAfter, items: [...itemsAfter].map(([itemId, quantity]) => ({ itemId, quantity })) },
+  };
+}
+
+/** {@link craftInTx} in its own transaction. */
+export function craft(db: Db, input: CraftInput): Promise<CraftOutcome> {
+  return db.$transaction((tx) => craftInTx(tx, input), { maxWait: 10_000, timeout: 20_000 });
+}
+
+/** A recipe as a player sees it. */
+export interface RecipeView {
+  recipe: RecipeDefinition;
+  /** Definitions it can produce, with probabilities. */
+  outcomes: Array<{ def: string; probability: number }>;
+  /** Not exclusive, or unlocked by a parcel the player holds. */
+  unlocked: boolean;
+  /** The parcel whose perk unlocks it (exclusive recipes the player can craft). */
+  unlockedBy: string | null;
+  /** Perks that unlock it (exclusive recipes). */
+  perks: readonly string[];
+  /** What the player lacks right now (gold, items; card inputs are counted among in_game cards). */
+  missing: { gold: number; items: Array<{ itemId: string; quantity: number }>; cards: Array<{ input: string; count: number }> };
+  /** Unlocked and nothing missing. */
+  craftable: boolean;
+}
+
+/** Every recipe of the content with what this player needs to craft it now. */
+export async function listRecipesFor(db: Db, playerId: string, content: GameContent): Promise<RecipeView[]> {
+  const index = contentIndex(content);
+  const [unlocked, player, resources, cards] = await Promise.all([
+    unlockedRecipesInTx(db, playerId, content),
+    db.$queryRaw<Array<{ gold: number }>>`SELECT gold FROM players WHERE id = ${playerId}::uuid`,
+    db.$queryRaw<Array<{ item_id: string; quantity: number }>>`SELECT item_id, quantity FROM resources WHERE player_id = ${playerId}::uuid`,
+    db.$queryRaw<Array<{ definition_id: string; n: number }>>`
+      SELECT definition_id, count(*)::int AS n FROM card_instances WHERE owner_id = ${playerId}::uuid AND state = 'in_game' GROUP BY definition_id`,
+  ]);
+  if (!player[0]) throw new AppError('NOT_FOUND', 'no such player');
+  const gold = player[0].gold;
+  const have = new Map(resources.map((r) => [r.item_id, r.quantity]));
+  const byDef = new Map(cards.map((c) => [c.definition_id, c.n]));
+  const byRarity = new Map<string, number>();
+  for (const [def, n] of byDef) {
+    const rarity = content.rules.cards[def]?.rarity;
+    if (rarity) byRarity.set(rarity, (byRarity.get(rarity) ?? 0) + n);
+  }
+  return content.data.recipes.map((recipe) => {
+    const isUnlocked = !recipe.exclusive || unlocked.has(recipe.id);
+    const missingItems = recipe.inputs.items
+      .map((i) => ({ itemId: i.item, quantity: Math.max(0, i.quantity - (have.get(i.item) ?? 0)) }))
+      .filter((i) => i.quantity > 0);
+    // Definition inputs first, then rarity inputs from what is left (the rules' matching order).
+    const left = new Map(byDef);
+    const missingCards: Array<{ input: string; count: number }> = [];
+    for (const input of recipe.inputs.cards) {
+      if ('def' in input) {
+        const n = left.get(input.def) ?? 0;
+        left.set(input.def, Math.max(0, n - input.count));
+        if (n < input.count) missingCards.push({ input: input.def, count: input.count - n });
+      }
+    }
+    const rarityLeft = new Map(byRarity);
+    for (const [def, n] of byDef) {
+      const used = n - (left.get(def) ?? 0);
+      const rarity = content.rules.cards[def]?.rarity;
+      if (rarity && used > 0) rarityLeft.set(rarity, (rarityLeft.get(rarity) ?? 0) - used);
+    }
+    for (const input of recipe.inputs.cards) {
+      if ('rarity' in input) {
+        const n = Math.max(0, rarityLeft.get(input.rarity) ?? 0);
+        rarityLeft.set(input.rarity, n - Math.min(n, input.count));
+        if (n < input.count) missingCards.push({ input: `${input.rarity} card`, count: input.count - n });
+      }
+    }
+    const missing = { gold: Math.max(0, recipe.inputs.gold - gold), items: missingItems, cards: missingCards };
+    return {
+      recipe,
+      outcomes: content.rules.crafting.outcomes(recipe.id),
+      unlocked: isUnlocked,
+      unlockedBy: recipe.exclusive ? (unlocked.get(recipe.id) ?? null) : null,
+      perks: index.recipePerks.get(recipe.id) ?? [],
+      missing,
+      craftable: isUnlocked && missing.gold === 0 && missingItems.length === 0 && missingCards.length === 0,
+    };
+  });
+}
