@@ -4,10 +4,11 @@
  * function is one transaction that also starts the session and appends the `user_login` event.
  */
 import { AppError } from '@harvest/shared/errors';
+import { EVENTS } from '@harvest/shared/events';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Db } from '../index.ts';
 import { grantStarterInTx } from '../inventory/index.ts';
-import { appendEvent, appendEvents, type OutboxEventInput } from '../outbox/index.ts';
+import { appendEvent, appendEvents, OUTBOX_KEY_LOCK_SPACE, type OutboxEventInput } from '../outbox/index.ts';
 import { createSessionInTx, type NewRefreshToken, revokePlayerSessionsInTx, type SessionPlayer } from './sessions.ts';
 
 /** A started session and the player it belongs to. */
@@ -58,6 +59,77 @@ async function lockPlayerInTx(tx: Prisma.TransactionClient, playerId: string): P
   return rows[0];
 }
 
+interface ReturningRow extends PlayerRow {
+  family_id: string;
+}
+
+/**
+ * The sign-in of a wallet that already has a player, as one statement (one round trip, its own transaction): find
+ * the player, start the refresh-token family with its first token, append `user_login`. The outbox row follows
+ * the protocol of `appendEvents` (../outbox): the per-key advisory lock is taken before the row draws its id, so
+ * per-key publication order holds. Undefined when the wallet has no player yet.
+ */
+async function signInReturning(db: Db, address: string, refresh: NewRefreshToken, now: Date): Promise<SignedIn | undefined> {
+  const login = EVENTS.user_login;
+  const rows = await db.$queryRaw<ReturningRow[]>`
+    WITH found AS (
+      SELECT p.id, p.is_guest, p.roles FROM wallets w JOIN players p ON p.id = w.player_id WHERE w.address = ${address}
+    ), f AS (
+      INSERT INTO refresh_token_families (player_id, expires_at) SELECT id, ${refresh.expiresAt} FROM found RETURNING id
+    ), t AS (
+      INSERT INTO refresh_tokens (family_id, token_hash, expires_at) SELECT id, ${refresh.tokenHash}, ${refresh.expiresAt} FROM f
+    ), key_lock AS (
+      SELECT count(pg_advisory_xact_lock(${OUTBOX_KEY_LOCK_SPACE}::int, hashtext(id::text))) AS n FROM found
+    ), o AS (
+      INSERT INTO outbox (event_id, type, version, key, payload, occurred_at)
+      SELECT gen_random_uuid(), ${login.type}, ${login.version}::int, found.id::text,
+             jsonb_build_object('playerId', found.id, 'method', 'siwe', 'address', ${address}::text, 'guest', false), ${now}
+      FROM found CROSS JOIN key_lock
+    )
+    SELECT found.id, found.is_guest, found.roles::text[] AS roles, f.id AS family_id FROM found CROSS JOIN f`;
+  const row = rows[0];
+  if (!row) return undefined;
+  return { player: toSessionPlayer(row), sessionId: row.family_id, created: false, upgraded: false, revokedSessionIds: [] };
+}
+
+/**
+ * The first sign-in of a wallet: one statement creates the player and its wallet, starts the session and appends
+ * `wallet_linked` then `user_login` (ids drawn in that order after the key lock, as `appendEvents` does); the
+ * starter grant follows in the same transaction. Two first sign-ins of one wallet at once: the loser fails on the
+ * wallet's unique key and is retried as a returning login.
+ */
+async function signInNew(db: Db, address: string, chainId: number, refresh: NewRefreshToken, now: Date): Promise<SignedIn> {
+  const linked = EVENTS.wallet_linked;
+  const login = EVENTS.user_login;
+  return db.$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<ReturningRow[]>`
+    WITH p AS (
+      INSERT INTO players DEFAULT VALUES RETURNING id, is_guest, roles
+    ), w AS (
+      INSERT INTO wallets (address, player_id) SELECT ${address}, id FROM p
+    ), f AS (
+      INSERT INTO refresh_token_families (player_id, expires_at) SELECT id, ${refresh.expiresAt} FROM p RETURNING id
+    ), t AS (
+      INSERT INTO refresh_tokens (family_id, token_hash, expires_at) SELECT id, ${refresh.tokenHash}, ${refresh.expiresAt} FROM f
+    ), key_lock AS (
+      SELECT count(pg_advisory_xact_lock(${OUTBOX_KEY_LOCK_SPACE}::int, hashtext(id::text))) AS n FROM p
+    ), o AS (
+      INSERT INTO outbox (event_id, type, version, key, payload, occurred_at)
+      SELECT gen_random_uuid(), e.type, e.version, p.id::text, e.payload, ${now}
+      FROM p CROSS JOIN key_lock CROSS JOIN LATERAL (VALUES
+        (1, ${linked.type}, ${linked.version}::int, jsonb_build_object('playerId', p.id, 'address', ${address}::text, 'chainId', ${chainId}::int)),
+        (2, ${login.type}, ${login.version}::int, jsonb_build_object('playerId', p.id, 'method', 'siwe', 'address', ${address}::text, 'guest', false))
+      ) AS e(ord, type, version, payload)
+      ORDER BY e.ord
+    )
+    SELECT p.id, p.is_guest, p.roles::text[] AS roles, f.id AS family_id FROM p CROSS JOIN f`;
+    const row = rows[0] as ReturningRow;
+    // The starter deck, seeds and gold, exactly once per player (economy; a no-op before game data is published).
+    await grantStarterInTx(tx, row.id);
+    return { player: toSessionPlayer(row), sessionId: row.family_id, created: true, upgraded: false, revokedSessionIds: [] };
+  });
+}
+
 /**
  * Signs in with a proved wallet. The wallet's player when it has one, else a new player. With `guestPlayerId`
  * (the request carried a guest's access token) a wallet that no one holds is linked to that guest, who stops being
@@ -69,6 +141,13 @@ export async function signInWithWallet(
   input: { address: string; chainId: number; guestPlayerId?: string; refresh: NewRefreshToken; now: Date },
 ): Promise<SignedIn> {
   const address = normalizeAddress(input.address);
+  if (!input.guestPlayerId) {
+    return retryOnUniqueRace(
+      async () =>
+        (await signInReturning(db, address, input.refresh, input.now)) ??
+        (await signInNew(db, address, input.chainId, input.refresh, input.now)),
+    );
+  }
   return retryOnUniqueRace(() =>
     db.$transaction(async (tx) => {
       let player: SessionPlayer | undefined;
