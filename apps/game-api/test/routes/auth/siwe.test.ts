@@ -1,4 +1,5 @@
 import { useTestDatabase } from '@harvest/db/testing';
+import { validateEnvelope } from '@harvest/shared/events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestApp,
@@ -45,6 +46,20 @@ describe('SIWE sign-in', () => {
     });
     const linked = await database.db.outboxEvent.count({ where: { key: first.player.id, type: 'wallet_linked' } });
     expect(linked).toBe(1);
+    // The sign-in writes its outbox rows in SQL: each must be a valid envelope of the catalogue, in order.
+    const rows = await database.db.outboxEvent.findMany({ where: { key: first.player.id }, orderBy: { id: 'asc' } });
+    expect(rows.map((r) => r.type)).toEqual(['wallet_linked', 'user_login', 'user_login']);
+    for (const row of rows) {
+      const envelope = {
+        id: row.eventId,
+        type: row.type,
+        version: row.version,
+        key: row.key,
+        occurredAt: row.occurredAt.toISOString(),
+        payload: row.payload,
+      };
+      expect(validateEnvelope(envelope)).toEqual([]);
+    }
   });
 
   it('concurrent first sign-ins of one wallet make one player', async () => {
