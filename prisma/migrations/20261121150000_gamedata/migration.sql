@@ -52,8 +52,8 @@ ALTER TABLE "recipes"
   ADD CONSTRAINT "recipes_content_version_positive" CHECK ("content_version" >= 1),
   ADD CONSTRAINT "recipes_retired_in_version_positive" CHECK ("retired_in_version" >= 1);
 
--- fertility is now the game data's multiplier (0.8-1.0 in GAME.md), not an integer.
-ALTER TABLE "land_parcels" DROP CONSTRAINT "land_parcels_fertility_nonnegative";
+-- fertility is now the game data's multiplier (0.8-1.0 in GAME.md), not an integer; land_parcels_fertility_nonnegative
+-- stays (implied by the range).
 ALTER TABLE "land_parcels"
   ADD CONSTRAINT "land_parcels_fertility_range" CHECK ("fertility" > 0 AND "fertility" <= 1),
   ADD CONSTRAINT "land_parcels_content_version_positive" CHECK ("content_version" >= 1),
