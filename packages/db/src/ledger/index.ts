@@ -55,12 +55,15 @@ export function isUuid(value: string): boolean {
 }
 
 /**
- * Locks the player's row (`SELECT … FOR UPDATE`) and returns the gold balance: the first step of every service
+ * Locks the player's row (`SELECT … FOR NO KEY UPDATE`) and returns the gold balance: the first step of every service
  * that changes a player's economy. NOT_FOUND when the player does not exist.
  */
 export async function lockPlayerInTx(tx: DbTransaction, playerId: string): Promise<{ gold: number }> {
   if (!isUuid(playerId)) throw new AppError('NOT_FOUND', 'no such player');
-  const rows = await tx.$queryRaw<Array<{ gold: number }>>`SELECT gold FROM players WHERE id = ${playerId}::uuid FOR UPDATE`;
+  // FOR NO KEY UPDATE, not FOR UPDATE: rows inserted with a foreign key to the player (ledger, cards, idempotency
+  // keys) take FOR KEY SHARE on it, which FOR UPDATE would conflict with (two transactions each holding KEY SHARE
+  // and waiting for UPDATE deadlock). NO KEY UPDATE still serialises the economy services of one player.
+  const rows = await tx.$queryRaw<Array<{ gold: number }>>`SELECT gold FROM players WHERE id = ${playerId}::uuid FOR NO KEY UPDATE`;
   const row = rows[0];
   if (!row) throw new AppError('NOT_FOUND', 'no such player');
   return row;
