@@ -45,6 +45,7 @@ export * from './cards/index.ts';
 export * from './crafting/index.ts';
 export * from './decks/index.ts';
 export * from './farm/index.ts';
+export * from './gamedata/index.ts';
 export * from './idempotency/index.ts';
 export * from './inventory/index.ts';
 export * from './ledger/index.ts';
