@@ -4,16 +4,19 @@
  *
  *   npm run gamedata -- validate [--dir gamedata] [--json] [--strict]
  *   npm run gamedata -- hash
- *   npm run gamedata -- diff <other dir | release.json>
+ *   npm run gamedata -- diff [<other dir | release.json>]        (no argument: against the database's active version)
+ *   npm run gamedata -- publish --author <who> --message <why> [--json]
+ *   npm run gamedata -- rollback <version> --author <who> --message <why> [--json]
+ *   npm run gamedata -- versions [--limit 20] [--json]
  *   npm run gamedata -- release --author <who> --message <why> [--previous release.json] [--restores N] [--out file]
  *   npm run gamedata -- simulate [--matches 10000] [--seed text] [--random-decks 12] [--workers 1] [--out reports]
  *   npm run gamedata -- economy [--json]
  *
- * `release` builds the record a database publish stores (version, content hash, author, message, content); the
- * database-backed `publish`, `rollback` and `diff --against-db` wrap the same functions once the tables exist.
+ * `publish`, `rollback`, `versions` and `diff` without an argument use the database named by DATABASE_URL
+ * (`src/db-commands.ts`); `release` builds the same record offline, as a file.
  */
 
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -25,43 +28,22 @@ import {
   type GameData,
   type GameDataRelease,
   loadGameData,
-  verifyRelease,
 } from '@harvest/shared/gamedata';
+import { CliError } from './cli-error.ts';
 import { farmEconomy } from './economy.ts';
 import { findRepoRoot, readGameDataDir } from './files.ts';
+import { err, loadAny, loadDir, out } from './io.ts';
 import { renderHtml } from './report/html.ts';
 import { buildReport } from './report/model.ts';
 import { buildSimDecks } from './sim/decks.ts';
 import { simulate } from './sim/run.ts';
 
-const out = (line = '') => process.stdout.write(`${line}\n`);
-const err = (line = '') => process.stderr.write(`${line}\n`);
-
-/** Thrown for a failed command: the message is printed and the exit code is `code`. */
-class CliError extends Error {
-  readonly code: number;
-  constructor(message: string, code = 1) {
-    super(message);
-    this.code = code;
-  }
-}
-
-function loadDir(dir: string): { data: GameData; warnings: string[] } {
-  const result = loadGameData(readGameDataDir(dir));
-  for (const d of result.diagnostics) err(formatDiagnostic(d));
-  if (result.data === null) throw new CliError(`game data in ${dir} has errors`);
-  return { data: result.data, warnings: result.diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic) };
-}
-
-/** Loads game data from a directory of YAML, or from a release / snapshot JSON file (verified). */
-function loadAny(path: string): GameData {
-  if (statSync(path).isDirectory()) return loadDir(path).data;
-  const json = JSON.parse(readFileSync(path, 'utf8')) as Partial<GameDataRelease> & { content?: unknown };
-  if (json.content === undefined || typeof json.contentHash !== 'string')
-    throw new CliError(`${path} is not a release file (needs contentHash and content)`);
-  const v = verifyRelease({ contentHash: json.contentHash, content: json.content });
-  if (!v.ok) throw new CliError(`${path}: ${v.reason}`);
-  return v.content;
+/** A database-backed command, imported on first use (the Prisma client is not loaded for offline commands). */
+function dbCommand(name: string): (args: string[], root: string) => Promise<void> {
+  return async (args, root) => {
+    const { dbCommands } = await import('./db-commands.ts');
+    await dbCommands[name]?.(args, root);
+  };
 }
 
 const commands: Record<string, (args: string[], root: string) => Promise<void> | void> = {
@@ -98,11 +80,18 @@ const commands: Record<string, (args: string[], root: string) => Promise<void> |
     out(contentHash(loadDir(resolve(values.dir ?? join(root, 'gamedata'))).data));
   },
 
-  diff(args, root) {
+  async diff(args, root) {
     const { values, positionals } = parseArgs({ args, options: { dir: { type: 'string' } }, allowPositionals: true });
     const other = positionals[0];
-    if (!other) throw new CliError('usage: diff <other gamedata dir | release.json> [--dir gamedata]', 2);
-    const before = loadAny(resolve(other));
+    if (positionals.length > 1) throw new CliError('usage: diff [<other gamedata dir | release.json>] [--dir gamedata]', 2);
+    let before: GameData;
+    if (other) before = loadAny(resolve(other));
+    else {
+      const { activeGameData } = await import('./db-commands.ts');
+      const active = await activeGameData();
+      err(`comparing with the active version ${active.version} (${active.contentHash.slice(0, 12)}) in the database`);
+      before = active.data;
+    }
     const after = loadDir(resolve(values.dir ?? join(root, 'gamedata'))).data;
     const lines = formatDiff(diffGameData(before, after));
     for (const l of lines) out(l);
@@ -235,10 +224,14 @@ const commands: Record<string, (args: string[], root: string) => Promise<void> |
       );
     out(`report: ${base}.html (+ .json)`);
   },
+
+  publish: dbCommand('publish'),
+  rollback: dbCommand('rollback'),
+  versions: dbCommand('versions'),
 };
 
 function usage(): string {
-  return 'usage: gamedata <validate|hash|diff|release|economy|simulate> [options]  (see tools/gamedata/src/cli.ts)';
+  return 'usage: gamedata <validate|hash|diff|publish|rollback|versions|release|economy|simulate> [options]  (see tools/gamedata/src/cli.ts)';
 }
 
 async function main(argv: string[]): Promise<number> {
