@@ -36,6 +36,9 @@ export interface SigningKeyStore {
   }): Promise<{ rotated: boolean; currentKid: string }>;
 }
 
+/** How long retired keys stay in the table after they left the JWKS. */
+const RETIRED_KEPT_MS = 30 * 24 * 60 * 60 * 1000;
+
 /** Advisory lock key serialising rotations across replicas (any fixed 64-bit number). */
 const ROTATION_LOCK = 4_711_002_281n;
 
@@ -59,6 +62,8 @@ export function createSigningKeyStore(db: Db): SigningKeyStore {
         });
         if ((newest?.kid ?? null) !== expectedCurrentKid) return { rotated: false, currentKid: newest?.kid ?? '' };
         await tx.signingKey.updateMany({ where: { retiresAt: null }, data: { retiresAt: retirePreviousAt } });
+        // Keys retired long ago verify nothing any more; keep a month for audits, then drop them.
+        await tx.signingKey.deleteMany({ where: { retiresAt: { lt: new Date(Date.now() - RETIRED_KEPT_MS) } } });
         await tx.signingKey.create({
           data: {
             kid: key.kid,

@@ -197,3 +197,26 @@ describe('access tokens and the shared verifier', () => {
     }
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents the identity routes with their schemas', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/docs/json' });
+    expect(response.statusCode).toBe(200);
+    const paths = response.json().paths as Record<string, Record<string, unknown>>;
+    for (const path of [
+      '/.well-known/jwks.json',
+      '/v1/auth/siwe/nonce',
+      '/v1/auth/siwe/verify',
+      '/v1/auth/guest',
+      '/v1/auth/guest/session',
+      '/v1/auth/refresh',
+      '/v1/auth/logout',
+      '/v1/me',
+      '/v1/me/wallets',
+      '/v1/me/wallets/{address}',
+    ]) {
+      expect(paths[path], path).toBeDefined();
+    }
+    expect(Object.keys(paths['/v1/me'] ?? {}).sort()).toEqual(['get', 'patch']);
+  });
+});
