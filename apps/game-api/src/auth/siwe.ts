@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import { AppError } from '@harvest/shared/errors';
 import { type Address, getAddress, type Hex, hashMessage, hexToBytes, isHex, keccak256, type PublicClient } from 'viem';
-import { parseSiweMessage } from 'viem/siwe';
+import { parseSiweMessage, validateSiweMessage } from 'viem/siwe';
 
 // secp256k1 is CommonJS with a native binding (prebuilt for linux-x64; falls back to the `elliptic` JS code).
 const secp256k1 = createRequire(import.meta.url)('secp256k1') as typeof import('secp256k1');
@@ -181,6 +181,13 @@ export function createSiweVerifier(deps: SiweVerifierDeps): SiweVerifier {
         throw new AppError('SIWE_NOT_YET_VALID', 'the sign-in message was issued in the future', {
           issuedAt: parsed.issuedAt.toISOString(),
         });
+      }
+
+      // Second opinion of viem's validator on the fields other than time (checked above with the skew): nonce format,
+      // version, address.
+      const { expirationTime: _expires, notBefore: _notBefore, ...untimed } = parsed;
+      if (!validateSiweMessage({ message: untimed, domain: parsed.domain })) {
+        throw invalidMessage('it does not pass EIP-4361 validation');
       }
 
       const address = getAddress(parsed.address);
