@@ -1,3 +1,4 @@
+import { type GameContent, getActiveGameData } from '@harvest/db';
 import { createHttpApp, type Dependency, type Logger, registerApi } from '@harvest/service';
 import type { AvatarDefinition } from '@harvest/shared/schemas';
 import type { FastifyInstance } from 'fastify';
@@ -5,7 +6,15 @@ import type { Registry } from 'prom-client';
 import { type AuthServiceDeps, type AuthServices, createAuthServices } from './auth/services.ts';
 import { authGuards } from './plugins/auth.ts';
 import { authRoutes } from './routes/auth/index.ts';
+import { craftingRoutes } from './routes/crafting/index.ts';
+import { deckRoutes } from './routes/decks/index.ts';
+import { farmRoutes } from './routes/farm/index.ts';
+import { contentSource, type EconomyRouteOptions } from './routes/inventory/economy.ts';
+import { inventoryRoutes } from './routes/inventory/index.ts';
+import { ledgerRoutes } from './routes/ledger/index.ts';
 import { meRoutes } from './routes/me/index.ts';
+import { recipeRoutes } from './routes/recipes/index.ts';
+import { shopRoutes } from './routes/shop/index.ts';
 
 export interface AppDeps extends AuthServiceDeps {
   log: Logger;
@@ -17,6 +26,8 @@ export interface AppDeps extends AuthServiceDeps {
   avatars: readonly AvatarDefinition[];
   /** How often to check whether the signing key is due for rotation (default hourly). */
   keyRotationCheckMs?: number;
+  /** Economy routes: state-changing requests per player per minute (default 600), their clock, their game data. */
+  economy?: { writesPerMinute?: number; now?: () => number; content?: () => Promise<GameContent> };
 }
 
 declare module 'fastify' {
@@ -64,5 +75,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(authGuards, { verifier: services.verifier, revocations: services.revocations });
   await app.register(authRoutes, { ...services, config: deps.config });
   await app.register(meRoutes, { ...services, db: deps.db, config: deps.config, avatars: deps.avatars });
+  const economy: EconomyRouteOptions = {
+    db: deps.db,
+    content: contentSource(deps.economy?.content ?? (() => getActiveGameData(deps.db))),
+    limiter: services.limiter,
+    now: deps.economy?.now ?? deps.now ?? Date.now,
+    writesPerMinute: deps.economy?.writesPerMinute ?? 600,
+  };
+  for (const routes of [inventoryRoutes, ledgerRoutes, farmRoutes, shopRoutes, recipeRoutes, craftingRoutes, deckRoutes]) {
+    await app.register(routes, economy);
+  }
   return app;
 }

@@ -83,6 +83,8 @@ export const envSchema = z
     AUTH_RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().positive().default(10),
     /** Guest accounts created per hour per client IP. */
     AUTH_GUEST_CREATIONS_PER_HOUR: z.coerce.number().int().positive().default(20),
+    /** State-changing economy requests (crafts, trades, farm actions, deck edits) per minute per player. */
+    ECONOMY_WRITES_PER_MINUTE: z.coerce.number().int().positive().default(600),
     /** Game data directory (avatars for profiles). */
     GAMEDATA_DIR: z
       .string()

@@ -33,7 +33,17 @@ const dependencies = {
   redis: redisDependency(env.REDIS_URL),
   chain: chainDependency(env.CHAIN_RPC_URL, env.CHAIN_ID),
 };
-const app = await buildApp({ log, dependencies, db, redis, config, avatars, chainClients, registry });
+const app = await buildApp({
+  log,
+  dependencies,
+  db,
+  redis,
+  config,
+  avatars,
+  chainClients,
+  registry,
+  economy: { writesPerMinute: env.ECONOMY_WRITES_PER_MINUTE },
+});
 await serve({
   app,
   host: env.HOST,

@@ -13,7 +13,7 @@ import type { Hex, PublicClient } from 'viem';
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
 import { type CreateSiweMessageParameters, createSiweMessage } from 'viem/siwe';
 import { expect } from 'vitest';
-import { buildApp } from '../src/app.ts';
+import { type AppDeps, buildApp } from '../src/app.ts';
 import { authConfigOf, envSchema } from '../src/env.ts';
 import { loadAvatars } from '../src/gamedata.ts';
 
@@ -37,6 +37,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   now?: () => number;
   chainClients?: ReadonlyMap<number, Pick<PublicClient, 'getCode' | 'readContract'>>;
+  /** Economy routes: write limit, clock, game data (see AppDeps). */
+  economy?: AppDeps['economy'];
   /** Register extra routes before the app is ready (e.g. a route behind a role guard). */
   extend?: (app: FastifyInstance) => void;
 }
@@ -72,6 +74,7 @@ export async function createTestApp(db: Db, options: TestAppOptions = {}): Promi
     avatars: AVATARS,
     ...(options.chainClients ? { chainClients: options.chainClients } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.economy ? { economy: options.economy } : {}),
   });
   options.extend?.(app);
   await app.ready();

@@ -81,7 +81,16 @@ export interface HttpAppOptions {
 /** A Fastify instance with the process endpoints registered; the app adds its domain plugins to it. */
 export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   // pino's Logger is a FastifyBaseLogger; typing it as such keeps every app a plain FastifyInstance.
-  const app: FastifyInstance = Fastify({ loggerInstance: options.log as FastifyBaseLogger, trustProxy: false });
+  const app: FastifyInstance = Fastify({
+    loggerInstance: options.log as FastifyBaseLogger,
+    trustProxy: false,
+    // Errors the router raises before any route (malformed URL encoding, a path parameter over 100 characters)
+    // skip the error handler: answer them in the same `{ error: { code, message } }` shape.
+    frameworkErrors: (error, _request, reply) => {
+      const send = reply as unknown as { code(status: number): { send(body: unknown): unknown } };
+      void send.code(error.statusCode ?? 400).send({ error: { code: 'BAD_REQUEST', message: error.message } });
+    },
+  });
   registerHealth(app, {
     app: options.name,
     ...(options.registry ? { registry: options.registry } : {}),
