@@ -3,7 +3,7 @@
  * producer transaction to the effect committed by a consumer.
  *
  *   node scripts/run.mjs exec node bench/events-e2e.ts [--rounds 5] [--events 20000] [--keys 1000]
- *        [--per-tx 1,10] [--concurrency 32] [--partitions 16] [--max-batch 200]
+ *        [--per-tx 1,10,50] [--concurrency 32] [--partitions 16] [--max-batch 200] [--handler batch|event]
  *
  * Processes, as in production: this process is the producer (`concurrency` concurrent service calls, each one
  * PostgreSQL transaction appending `per-tx` events through `appendEvents`); the relay is the real standalone
@@ -36,7 +36,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     events: { type: 'string', default: '20000' },
     keys: { type: 'string', default: '1000' },
-    'per-tx': { type: 'string', default: '1,10' },
+    'per-tx': { type: 'string', default: '1,10,50' },
     concurrency: { type: 'string', default: '32' },
     partitions: { type: 'string', default: '16' },
     'max-batch': { type: 'string', default: '200' },
@@ -137,6 +137,7 @@ const nextN = new Map<string, number>(keys.map((key) => [key, 0]));
 interface Round {
   e2e: number;
   produce: number;
+  relay: number;
   p50: number;
   p99: number;
 }
@@ -166,8 +167,16 @@ async function round(perTx: number): Promise<Round> {
   );
   const produced = transactions * perTx;
   const producedAt = performance.now();
+  // Where the time goes: when the relay had published everything, and when the consumer had applied everything.
+  let relayedAt = 0;
+  const watchRelay = (async () => {
+    while ((await db.$queryRaw<Array<{ n: bigint }>>`SELECT count(*) AS n FROM outbox WHERE published_at IS NULL`)[0]?.n !== 0n)
+      await sleep(20);
+    relayedAt = performance.now();
+  })();
   while (consumer.processed() < before + produced) await sleep(2);
   const finished = performance.now();
+  await watchRelay;
   const latency = await db.$queryRaw<Array<{ p50: number; p99: number }>>`
     SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM applied_at - occurred_at)) * 1000 AS p50,
            percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM applied_at - occurred_at)) * 1000 AS p99
@@ -175,6 +184,7 @@ async function round(perTx: number): Promise<Round> {
   return {
     e2e: produced / ((finished - started) / 1000),
     produce: produced / ((producedAt - started) / 1000),
+    relay: produced / ((Math.min(relayedAt, finished) - started) / 1000),
     p50: Number(latency[0]?.p50 ?? 0),
     p99: Number(latency[0]?.p99 ?? 0),
   };
@@ -198,7 +208,7 @@ try {
       const result = await round(perTx);
       rounds.push(result);
       say(
-        `  ${perTx} event(s)/tx round ${r}: ${result.e2e.toFixed(0)} events/s end to end (producers ${result.produce.toFixed(0)}/s), latency p50 ${result.p50.toFixed(0)} ms p99 ${result.p99.toFixed(0)} ms`,
+        `  ${perTx} event(s)/tx round ${r}: ${result.e2e.toFixed(0)} events/s end to end (producers ${result.produce.toFixed(0)}/s, relay ${result.relay.toFixed(0)}/s), latency p50 ${result.p50.toFixed(0)} ms p99 ${result.p99.toFixed(0)} ms`,
       );
     }
     say(

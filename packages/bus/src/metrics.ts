@@ -105,7 +105,7 @@ export function busMetrics(registry: Registry): BusMetrics {
     }),
     relayPublished: new Counter({
       name: 'harvest_bus_relay_published_total',
-      help: 'Outbox events the relay published and marked published.',
+      help: 'Outbox events the relay published (acknowledged by the broker).',
       labelNames: ['topic'],
       registers,
     }),
