@@ -37,16 +37,16 @@ export function createDb(options: CreateDbOptions): Db {
   );
   return new PrismaClient({ adapter });
 }
-export { markProcessedInTx } from './consumers/index.ts';
-export * from './identity/index.ts';
-export { type AppendEventOptions, appendEvent, appendEvents, OUTBOX_KEY_LOCK_SPACE, type OutboxEventInput } from './outbox/index.ts';
 // Economy: ledger, inventory and starter grant, card state machine, farm, shop, crafting, decks, idempotent requests.
 export * from './cards/index.ts';
+export { markProcessedInTx } from './consumers/index.ts';
 export * from './crafting/index.ts';
 export * from './decks/index.ts';
 export * from './farm/index.ts';
 export * from './gamedata/index.ts';
 export * from './idempotency/index.ts';
+export * from './identity/index.ts';
 export * from './inventory/index.ts';
 export * from './ledger/index.ts';
+export { type AppendEventOptions, appendEvent, appendEvents, OUTBOX_KEY_LOCK_SPACE, type OutboxEventInput } from './outbox/index.ts';
 export * from './shop/index.ts';
