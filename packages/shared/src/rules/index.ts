@@ -3,6 +3,7 @@
  * `Math.random` / `Date.now`; randomness and time arrive in a {@link RuleContext}.
  */
 
+export * from './battle/ai.ts';
 export * from './battle/engine.ts';
 export * from './battle/legal.ts';
 export * from './battle/replay.ts';
@@ -16,3 +17,4 @@ export * from './core/sha256.ts';
 export * from './crafting/crafting.ts';
 export * from './deck/deck.ts';
 export * from './farming/farming.ts';
+export * from './rating/glicko2.ts';
