@@ -50,6 +50,7 @@ export * from './inventory/index.ts';
 export * from './ledger/index.ts';
 export { type AppendEventOptions, appendEvent, appendEvents, OUTBOX_KEY_LOCK_SPACE, type OutboxEventInput } from './outbox/index.ts';
 export * from './shop/index.ts';
+export * from './mints/index.ts';
 // Matches (instance-server): creation with locked decks, transcript as the match goes, settlement, sweeper, ladder.
 export * from './matches/index.ts';
 export * from './social/index.ts';
