@@ -12,7 +12,7 @@ import { consumeCardsInTx, lockCardsInTx } from '../cards/index.ts';
 import type { Db, DbTransaction } from '../index.ts';
 import { contentIndex, type GameContent } from '../inventory/content.ts';
 import type { CardView } from '../inventory/index.ts';
-import { changeGoldInTx, changeItemsInTx, lockPlayerInTx } from '../ledger/index.ts';
+import { changeGoldInTx, changeItemsInTx, isUuid } from '../ledger/index.ts';
 import { appendEvents, type OutboxEventInput } from '../outbox/index.ts';
 
 const VIOLATION_CODES: Record<CraftViolationCode, ErrorCode> = {
@@ -76,17 +76,24 @@ export interface CraftOutcome {
 /** Crafts once inside the caller's transaction (see the module comment). Typed errors for every refusal. */
 export async function craftInTx(tx: DbTransaction, input: CraftInput): Promise<CraftOutcome> {
   const { playerId, content } = input;
+  if (!isUuid(playerId)) throw new AppError('NOT_FOUND', 'no such player');
   const recipe: RecipeDefinition | undefined = contentIndex(content).recipes.get(input.recipeId);
   if (!recipe) throw new AppError('RECIPE_NOT_FOUND', `no recipe "${input.recipeId}"`, { recipeId: input.recipeId });
-  const { gold } = await lockPlayerInTx(tx, playerId);
-  const unlocked = recipe.exclusive ? await unlockedRecipesInTx(tx, playerId, content) : new Map<string, string>();
+  // The player's row lock and the input resources' row locks in one round trip (player first: the lock order).
   const itemIds = recipe.inputs.items.map((i) => i.item).sort();
-  const held =
-    itemIds.length === 0
-      ? []
-      : await tx.$queryRaw<Array<{ item_id: string; quantity: number }>>`
-          SELECT item_id, quantity FROM resources WHERE player_id = ${playerId}::uuid AND item_id = ANY(${itemIds}::text[])
-          ORDER BY item_id FOR UPDATE`;
+  const locked = await tx.$queryRaw<Array<{ gold: number; items: Array<{ item_id: string; quantity: number }> }>>`
+    WITH p AS (SELECT gold FROM players WHERE id = ${playerId}::uuid FOR NO KEY UPDATE),
+    r AS (
+      SELECT item_id, quantity FROM resources
+      WHERE player_id = ${playerId}::uuid AND item_id = ANY(${itemIds}::text[]) ORDER BY item_id FOR UPDATE
+    )
+    SELECT p.gold, coalesce((SELECT json_agg(json_build_object('item_id', item_id, 'quantity', quantity)) FROM r), '[]'::json) AS items
+    FROM p`;
+  const player = locked[0];
+  if (!player) throw new AppError('NOT_FOUND', 'no such player');
+  const { gold } = player;
+  const held = player.items;
+  const unlocked = recipe.exclusive ? await unlockedRecipesInTx(tx, playerId, content) : new Map<string, string>();
   const cards = await lockCardsInTx(tx, input.cardIds, { ownerId: playerId });
   const result = content.rules.crafting.apply(
     {

@@ -46,6 +46,11 @@ export interface RunIdempotentOptions {
   /** Interactive-transaction limits (ms): waiting for a connection, and the whole transaction. */
   maxWait?: number;
   timeout?: number;
+  /**
+   * The operation refuses (throws its typed errors) before it writes anything, so a refusal needs no savepoint to
+   * undo partial writes (one round trip less). Default false.
+   */
+  refusesBeforeWriting?: boolean;
 }
 
 const STORED_CATEGORIES = new Set(['validation', 'not_found', 'conflict', 'forbidden']);
@@ -80,13 +85,14 @@ export async function runIdempotent<B>(
           throw new AppError('IDEMPOTENCY_KEY_IN_PROGRESS', 'a request with this key is in progress; retry shortly');
         return { status: row.response_status, body: row.response_body as B | ErrorBody, replayed: true };
       }
-      await tx.$executeRaw`SAVEPOINT idempotent_operation`;
+      const savepoint = options.refusesBeforeWriting !== true;
+      if (savepoint) await tx.$executeRaw`SAVEPOINT idempotent_operation`;
       let response: StoredResponse<B | ErrorBody>;
       try {
         response = await operation(tx);
       } catch (error) {
         if (!(error instanceof AppError) || !STORED_CATEGORIES.has(error.category)) throw error;
-        await tx.$executeRaw`ROLLBACK TO SAVEPOINT idempotent_operation`;
+        if (savepoint) await tx.$executeRaw`ROLLBACK TO SAVEPOINT idempotent_operation`;
         response = toErrorResponse(error);
       }
       // Stored as the client will see it (JSON), so a replay is byte-for-byte the same body.

@@ -58,9 +58,10 @@ export async function craftingRoutes(app: FastifyInstance, options: EconomyRoute
       await limitWrites(options, playerId);
       const content = await options.content();
       const { recipeId, cardIds } = request.body;
-      // The offered cards are a set: their order does not make another request.
+      // The offered cards are a set: their order does not make another request. craftInTx checks everything
+      // before its first write, so a refusal is stored without a savepoint.
       const body = { recipeId, cardIds: [...cardIds].sort() };
-      return sendIdempotent(options, request, reply, { playerId, body, required: true }, async (tx) => {
+      return sendIdempotent(options, request, reply, { playerId, body, required: true, refusesBeforeWriting: true }, async (tx) => {
         const outcome = await craftInTx(tx, { playerId, recipeId, cardIds, content, now: options.now() });
         return {
           status: 201,

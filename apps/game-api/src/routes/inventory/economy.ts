@@ -184,7 +184,7 @@ export async function sendIdempotent<B>(
   options: EconomyRouteOptions,
   request: FastifyRequest,
   reply: FastifyReply,
-  input: { playerId: string; body: unknown; required: boolean },
+  input: { playerId: string; body: unknown; required: boolean; refusesBeforeWriting?: boolean },
   operation: (tx: Parameters<Parameters<Db['$transaction']>[0]>[0]) => Promise<StoredResponse<B>>,
 ): Promise<FastifyReply> {
   const key = (request.headers as Record<string, string | undefined>)['idempotency-key'];
@@ -194,7 +194,9 @@ export async function sendIdempotent<B>(
     return reply.code(response.status).send(response.body);
   }
   const scope = { playerId: input.playerId, key, requestHash: requestHash(request, input.body) };
-  const outcome = await withDbRetry(() => runIdempotent(options.db, scope, operation));
+  const outcome = await withDbRetry(() =>
+    runIdempotent(options.db, scope, operation, { refusesBeforeWriting: input.refusesBeforeWriting === true }),
+  );
   if (outcome.replayed) reply.header('idempotent-replayed', 'true');
   return reply.code(outcome.status).send(outcome.body);
 }

@@ -1,0 +1,267 @@
+/**
+ * Benchmark: the economy API over real HTTP (autocannon), in one run.
+ *
+ *   node scripts/run.mjs exec node apps/game-api/bench/economy.ts [--rounds 3] [--seconds 10] [--connections 100]
+ *
+ * Workloads, each for `--seconds` at `--connections` keep-alive connections, repeated `--rounds` times:
+ * 1. `GET /healthz`: a static route of the same server (no database, no auth): the ceiling.
+ * 2. `GET /v1/inventory`: bearer token verified, gold + resources + the first page of 20 cards in one query, game
+ *    data names attached; 100 players, one token per request in turn. Reported with its ratio to (1).
+ * 3. `POST /v1/crafts`, contended on one player: every craft locks the same player row (100 in flight).
+ * 4. `POST /v1/crafts` across 100 players: what the database sustains when crafts do not wait for each other.
+ * Crafts are `sun-seed-bundle` (40 gold + 6 wheat, a weighted table draw) with a fresh Idempotency-Key each: the
+ * whole path (rate limit in Redis, idempotency row, row locks, ledger rows, card insert, outbox events).
+ *
+ * The server runs in a child process (this file with `--serve`), the load generator in this one; PostgreSQL and
+ * Redis are their own processes, all on the same machine. Needs DATABASE_URL (a server where it may CREATE DATABASE;
+ * default the machine's 127.0.0.1:5432) and REDIS_URL (default 127.0.0.1:6379); creates and drops its own database
+ * and Redis keys. Prints each round and the medians.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { changeGoldInTx, changeItemsInTx, createDb, type Db, lockPlayerInTx, seedGameData } from '@harvest/db';
+import { migrateDeploy } from '@harvest/prisma/migrate';
+import { parseEnv } from '@harvest/service';
+import { loadGameData } from '@harvest/shared/gamedata';
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { buildApp } from '../src/app.ts';
+import { authConfigOf, envSchema } from '../src/env.ts';
+
+const SELF = fileURLToPath(import.meta.url);
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '100' },
+    serve: { type: 'string' },
+  },
+});
+const benchEnv = parseEnv(
+  z.object({
+    DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/postgres'),
+    REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  }),
+  process.env,
+);
+
+/** Child: the game-api on the bench database, listening on a free loopback port, reported to the parent. */
+async function serve(databaseUrl: string): Promise<void> {
+  const env = parseEnv(envSchema, {
+    DATABASE_URL: databaseUrl,
+    NODE_ENV: 'test',
+    AUTH_KEY_ENCRYPTION_KEY: process.env.BENCH_KEK ?? randomBytes(32).toString('base64'),
+    AUTH_RATE_LIMIT_PER_IP: '100000000',
+    AUTH_GUEST_CREATIONS_PER_HOUR: '100000000',
+  });
+  const db = createDb({ databaseUrl, maxConnections: 20 });
+  const redis = new Redis(benchEnv.REDIS_URL, { keyPrefix: `bench:${randomBytes(4).toString('hex')}:` });
+  const app = await buildApp({
+    log: pino({ level: 'silent' }),
+    dependencies: {},
+    db,
+    redis,
+    config: authConfigOf(env),
+    avatars: [],
+    economy: { writesPerMinute: 1_000_000_000 },
+  });
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  process.send?.({ address });
+  process.on('disconnect', () => {
+    void app.close().then(async () => {
+      await db.$disconnect();
+      redis.disconnect();
+      process.exit(0);
+    });
+  });
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+
+if (values.serve) {
+  await serve(values.serve);
+} else {
+  await main();
+}
+
+function loadRepositoryGameData() {
+  const dir = fileURLToPath(new URL('../../../gamedata', import.meta.url));
+  const files = readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && /\.ya?ml$/.test(entry.name))
+    .map((entry) => ({
+      path: relative(dir, join(entry.parentPath, entry.name)),
+      text: readFileSync(join(entry.parentPath, entry.name), 'utf8'),
+    }));
+  const result = loadGameData(files);
+  if (!result.data) throw new Error('gamedata/ does not load');
+  return result.data;
+}
+
+async function give(db: Db, playerId: string, gold: number, items: Record<string, number>): Promise<void> {
+  await db.$transaction(async (tx) => {
+    await lockPlayerInTx(tx, playerId);
+    const context = { playerId, reason: 'admin_adjustment', referenceId: 'bench' };
+    await changeGoldInTx(tx, context, gold);
+    await changeItemsInTx(
+      tx,
+      context,
+      Object.entries(items).map(([itemId, delta]) => ({ itemId, delta })),
+    );
+  });
+}
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  errors: number;
+  statuses: Record<string, number>;
+}
+
+async function load(options: autocannon.Options): Promise<Figures> {
+  const statuses: Record<string, number> = {};
+  const instance = autocannon(options) as unknown as Promise<autocannon.Result> & autocannon.Instance;
+  instance.on('response', (_client: unknown, statusCode: number) => {
+    statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+  });
+  const result = await instance;
+  const ok = Object.entries(statuses)
+    .filter(([s]) => Number(s) < 300)
+    .reduce((n, [, c]) => n + c, 0);
+  return {
+    rps: ok / (result.duration || 1),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    ok,
+    errors: result.errors + result.timeouts + result.non2xx,
+    statuses,
+  };
+}
+
+async function main(): Promise<void> {
+  const ROUNDS = Number(values.rounds);
+  const SECONDS = Number(values.seconds);
+  const CONNECTIONS = Number(values.connections);
+  const databaseName = `harvest_bench_${Date.now()}_${randomBytes(3).toString('hex')}`;
+  const databaseUrl = new URL(benchEnv.DATABASE_URL);
+  databaseUrl.pathname = `/${databaseName}`;
+  const admin = new pg.Client({ connectionString: benchEnv.DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(databaseName)}`);
+  let server: ChildProcess | undefined;
+  const db = createDb({ databaseUrl: databaseUrl.toString(), maxConnections: 10 });
+  try {
+    await migrateDeploy(databaseUrl.toString());
+    await seedGameData(db, { content: loadRepositoryGameData() });
+    server = fork(SELF, ['--serve', databaseUrl.toString()], {
+      env: { ...process.env, BENCH_KEK: randomBytes(32).toString('base64') },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const child = server;
+    const base = await new Promise<string>((resolve, reject) => {
+      child.once('message', (m) => resolve((m as { address: string }).address));
+      child.once('exit', (code) => reject(new Error(`the server exited with ${code}`)));
+    });
+
+    const newPlayer = async () => {
+      const response = await fetch(`${base}/v1/auth/guest`, { method: 'POST' });
+      if (response.status !== 201) throw new Error(`guest sign-up answered ${response.status}: ${await response.text()}`);
+      const body = (await response.json()) as { accessToken: string; player: { id: string } };
+      return { id: body.player.id, auth: `Bearer ${body.accessToken}` };
+    };
+    const readers = await Promise.all(Array.from({ length: 100 }, newPlayer));
+    const crafters = await Promise.all(Array.from({ length: 100 }, newPlayer));
+    const contended = await newPlayer();
+    for (const p of [...crafters, contended]) await give(db, p.id, 1_000_000_000, { wheat: 1_000_000_000 });
+
+    let turn = 0;
+    const inventory: autocannon.Options = {
+      url: `${base}/v1/inventory`,
+      connections: CONNECTIONS,
+      duration: SECONDS,
+      requests: [
+        {
+          method: 'GET',
+          setupRequest: (request) => ({
+            ...request,
+            headers: { authorization: (readers[turn++ % readers.length] as { auth: string }).auth },
+          }),
+        },
+      ],
+    };
+    const crafts = (players: Array<{ auth: string }>): autocannon.Options => ({
+      url: `${base}/v1/crafts`,
+      connections: CONNECTIONS,
+      duration: SECONDS,
+      requests: [
+        {
+          method: 'POST',
+          body: JSON.stringify({ recipeId: 'sun-seed-bundle' }),
+          setupRequest: (request) => ({
+            ...request,
+            headers: {
+              'content-type': 'application/json',
+              authorization: (players[turn++ % players.length] as { auth: string }).auth,
+              'idempotency-key': randomUUID(),
+            },
+          }),
+        },
+      ],
+    });
+    const workloads: Array<[string, autocannon.Options]> = [
+      ['GET /healthz (static)', { url: `${base}/healthz`, connections: CONNECTIONS, duration: SECONDS }],
+      ['GET /v1/inventory', inventory],
+      ['POST /v1/crafts, one player (contended)', crafts([contended])],
+      ['POST /v1/crafts, 100 players', crafts(crafters)],
+    ];
+    // Warm-up: JIT, pools, caches.
+    for (const [, options] of workloads) await load({ ...options, duration: 2 });
+
+    process.stdout.write(`economy bench: ${ROUNDS} rounds x ${SECONDS} s per workload, ${CONNECTIONS} connections\n`);
+    const figures = new Map<string, Figures[]>(workloads.map(([name]) => [name, []]));
+    const ratios: number[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const results: Figures[] = [];
+      for (const [name, options] of workloads) {
+        const r = await load(options);
+        results.push(r);
+        figures.get(name)?.push(r);
+        process.stdout.write(
+          `round ${round} ${name}: ${r.rps.toFixed(0)} ok/s, p50 ${r.p50} ms, p99 ${r.p99} ms, statuses ${JSON.stringify(r.statuses)}\n`,
+        );
+      }
+      ratios.push((results[1] as Figures).rps / (results[0] as Figures).rps);
+    }
+    process.stdout.write('medians:\n');
+    for (const [name, rs] of figures) {
+      process.stdout.write(
+        `  ${name}: ${median(rs.map((r) => r.rps)).toFixed(0)} req/s, p99 ${median(rs.map((r) => r.p99)).toFixed(0)} ms, errors ${rs.reduce((n, r) => n + r.errors, 0)}\n`,
+      );
+    }
+    process.stdout.write(`  GET /v1/inventory / static: ${(median(ratios) * 100).toFixed(0)}% (target >= 50%)\n`);
+    const contendedRps = median((figures.get('POST /v1/crafts, one player (contended)') ?? []).map((r) => r.rps));
+    const spreadRps = median((figures.get('POST /v1/crafts, 100 players') ?? []).map((r) => r.rps));
+    process.stdout.write(
+      `  crafts/s: ${contendedRps.toFixed(0)} on one player, ${spreadRps.toFixed(0)} across 100 players (target 1,000/s)\n`,
+    );
+  } finally {
+    server?.disconnect();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    server?.kill();
+    await db.$disconnect();
+    await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(databaseName)} WITH (FORCE)`);
+    await admin.end();
+  }
+}
