@@ -1,4 +1,4 @@
-import { type GameContent, getActiveGameData } from '@harvest/db';
+import { type GameContent, getActiveGameData, pruneEndedSessions } from '@harvest/db';
 import { createHttpApp, type Dependency, type Logger, registerApi } from '@harvest/service';
 import type { AvatarDefinition } from '@harvest/shared/schemas';
 import type { FastifyInstance } from 'fastify';
@@ -53,7 +53,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const services = createAuthServices(deps);
   app.decorate('auth', services);
 
-  // A signing key exists before the first request, and rotates when due (every replica checks; one wins).
+  // A signing key exists before the first request, and rotates when due (every replica checks; one wins). The same
+  // hourly timer prunes ended sessions.
   let rotationTimer: NodeJS.Timeout | undefined;
   app.addHook('onReady', async () => {
     if (deps.config.devKeyEncryptionKey)
@@ -63,6 +64,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     rotationTimer = setInterval(
       () => {
         services.keys.ensureFresh().catch((error: unknown) => app.log.error({ err: error }, 'signing-key rotation check failed'));
+        // Sessions that ended a week ago go (every replica may run it; deleting twice is harmless).
+        pruneEndedSessions(deps.db, new Date())
+          .then((pruned) => pruned > 0 && app.log.info({ pruned }, 'ended sessions pruned'))
+          .catch((error: unknown) => app.log.error({ err: error }, 'session pruning failed'));
       },
       deps.keyRotationCheckMs ?? 60 * 60 * 1000,
     );

@@ -16,7 +16,9 @@ export {
 export { getProfile, type PlayerRef, type Profile, resolvePlayer, setRole, updateProfile } from './profile.ts';
 export {
   createSessionInTx,
+  ENDED_SESSION_KEPT_MS,
   type NewRefreshToken,
+  pruneEndedSessions,
   REFRESH_TOKEN_TTL_MS,
   type RefreshOutcome,
   revokePlayerSessionsInTx,

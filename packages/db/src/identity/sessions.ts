@@ -130,3 +130,20 @@ export async function revokeSession(
     return familyId;
   });
 }
+
+/** How long an expired or revoked family is kept (for audits and reuse forensics) before it is deleted. */
+export const ENDED_SESSION_KEPT_MS = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * Deletes refresh-token families (and their tokens) that expired or were revoked more than
+ * {@link ENDED_SESSION_KEPT_MS} before `now`, at most `limit` per call; returns how many. A spent token of a deleted
+ * family is then simply unknown (REFRESH_TOKEN_INVALID) rather than a detected reuse, which is harmless: the family
+ * it could have revoked is gone.
+ */
+export async function pruneEndedSessions(db: Db, now: Date, limit = 10_000): Promise<number> {
+  const before = new Date(now.getTime() - ENDED_SESSION_KEPT_MS);
+  return db.$executeRaw`
+    DELETE FROM refresh_token_families WHERE id IN (
+      SELECT id FROM refresh_token_families WHERE expires_at < ${before} OR revoked_at < ${before} LIMIT ${limit}
+    )`;
+}

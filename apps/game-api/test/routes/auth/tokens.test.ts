@@ -1,5 +1,6 @@
 import { createTokenVerifier } from '@harvest/auth';
 import { generateSigningKey, importSigningKey, signAccessToken } from '@harvest/auth/signing';
+import { ENDED_SESSION_KEPT_MS, pruneEndedSessions } from '@harvest/db';
 import { useTestDatabase } from '@harvest/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createTestApp, expectError, newWallet, signIn, type TestApp } from '../../helpers.ts';
@@ -218,5 +219,20 @@ describe('OpenAPI', () => {
       expect(paths[path], path).toBeDefined();
     }
     expect(Object.keys(paths['/v1/me'] ?? {}).sort()).toEqual(['get', 'patch']);
+  });
+});
+
+describe('session pruning', () => {
+  it('deletes families that ended more than a week ago, with their tokens, and keeps live ones', async () => {
+    const live = await signIn(t.app, newWallet());
+    const ended = await signIn(t.app, newWallet());
+    await t.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: bearer(ended.accessToken) });
+    const later = new Date(Date.now() + ENDED_SESSION_KEPT_MS + 60_000);
+    // The live session is still within its 30 days; the logged-out one ended more than a week before `later`.
+    expect(await pruneEndedSessions(database.db, later)).toBeGreaterThanOrEqual(1);
+    expect(await database.db.refreshTokenFamily.findUnique({ where: { id: ended.sessionId } })).toBeNull();
+    expect(await database.db.refreshToken.count({ where: { familyId: ended.sessionId } })).toBe(0);
+    expect(await database.db.refreshTokenFamily.findUnique({ where: { id: live.sessionId } })).not.toBeNull();
+    expect((await refresh(t.app, live.refreshToken)).statusCode).toBe(200);
   });
 });
