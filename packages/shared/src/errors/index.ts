@@ -110,6 +110,13 @@ export const ERROR_CODES = {
   CHAT_BLOCKED: 'validation',
   FARM_NOT_VISIBLE: 'not_found',
   SERVICE_UNAVAILABLE: 'retryable',
+  // Chain indexer (apps/indexer, packages/db chain): a writer that lost its lock, a reorg below the finalized block,
+  // RPC endpoints that fail, answer too much for one request, or contradict what is already known.
+  INDEXER_FENCED: 'conflict',
+  CHAIN_REORG_TOO_DEEP: 'internal',
+  CHAIN_RPC_UNAVAILABLE: 'retryable',
+  CHAIN_RPC_RANGE_TOO_LARGE: 'retryable',
+  CHAIN_RPC_CONTRADICTION: 'retryable',
   INTERNAL: 'internal',
 } as const satisfies Record<string, ErrorCategory>;
 
@@ -264,6 +271,13 @@ export const ERROR_DESCRIPTIONS = {
   CHAT_BLOCKED: 'The chat message is empty, too long, or refused by the word filter.',
   FARM_NOT_VISIBLE: "No such farm among those you may visit (the owner's and their friends' only).",
   SERVICE_UNAVAILABLE: 'A dependency is unavailable or busy; retry later.',
+  INDEXER_FENCED: 'Another indexer process took over this chain (its writer epoch is newer); this one must stop writing.',
+  CHAIN_REORG_TOO_DEEP:
+    'The chain reorganised below the block the indexer had treated as final (deeper than the confirmation depth); an operator must decide.',
+  CHAIN_RPC_UNAVAILABLE: 'Every RPC endpoint of the chain failed or timed out; retried with backoff.',
+  CHAIN_RPC_RANGE_TOO_LARGE: 'The RPC endpoint refused an eth_getLogs range (too many results or too slow); the range is split.',
+  CHAIN_RPC_CONTRADICTION:
+    'An RPC answer contradicts itself or what the indexer already knows (e.g. logs of a block hash that is not the one asked for); refused and asked again.',
   INTERNAL: 'An unexpected server error; the body never carries details.',
 } as const satisfies Record<ErrorCode, string>;
 
