@@ -64,7 +64,8 @@ async function serve(databaseUrl: string): Promise<void> {
   const db = createDb({ databaseUrl, maxConnections: 20 });
   const redis = new Redis(benchEnv.REDIS_URL, { keyPrefix: `bench:${randomBytes(4).toString('hex')}:` });
   const app = await buildApp({
-    log: pino({ level: 'silent' }),
+    // Errors only (a 5xx during the run shows up here).
+    log: pino({ level: 'error' }, pino.destination(2)),
     dependencies: {},
     db,
     redis,
@@ -181,8 +182,13 @@ async function main(): Promise<void> {
       const body = (await response.json()) as { accessToken: string; player: { id: string } };
       return { id: body.player.id, auth: `Bearer ${body.accessToken}` };
     };
-    const readers = await Promise.all(Array.from({ length: 100 }, newPlayer));
-    const crafters = await Promise.all(Array.from({ length: 100 }, newPlayer));
+    const players = async (n: number) => {
+      const out: Array<{ id: string; auth: string }> = [];
+      while (out.length < n) out.push(...(await Promise.all(Array.from({ length: Math.min(10, n - out.length) }, newPlayer))));
+      return out;
+    };
+    const readers = await players(100);
+    const crafters = await players(100);
     const contended = await newPlayer();
     for (const p of [...crafters, contended]) await give(db, p.id, 1_000_000_000, { wheat: 1_000_000_000 });
 
