@@ -128,7 +128,8 @@ export async function getActiveGameData(db: Db, options: GetActiveGameDataOption
   const maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
   const now = performance.now();
   if (state.active && now - state.active.checkedAt < maxAgeMs) return cachedVersion(state, db, state.active.version);
-  const active = await db.gameDataVersion.findUnique({ where: { active: true }, select: { version: true } });
+  // findFirst, not findUnique: Prisma batches concurrent findUnique calls into one query it then rejects for this key.
+  const active = await db.gameDataVersion.findFirst({ where: { active: true }, select: { version: true } });
   if (!active)
     throw new AppError('GAMEDATA_NOT_PUBLISHED', 'no game data has been published yet (run prisma/seed.ts or `gamedata publish`)');
   // An event handled while this query ran may already have moved the pointer further.
