@@ -1,12 +1,46 @@
-import { baseEnv, databaseUrl, loadEnv, portVar, redisUrl } from '@harvest/service';
+import { baseEnv, databaseUrl, httpUrl, loadEnv, portVar, redisUrl } from '@harvest/service';
 import { z } from 'zod';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /** Everything this process reads from its environment, validated once at start-up. */
 export const envSchema = z.object({
   ...baseEnv,
+  /** One port for the WebSocket rooms, Colyseus' matchmaking routes and /healthz /readyz /metrics. */
   INSTANCE_SERVER_PORT: portVar(2567),
   DATABASE_URL: databaseUrl,
   REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+  /** Prefix of every Redis key and channel of the instance servers (processes sharing matchmaking share it). */
+  INSTANCE_REDIS_PREFIX: z.string().min(1).max(64).default('harvest:is:'),
+  /** host:port clients reach this process at, put in seat reservations (needed with several processes). */
+  INSTANCE_PUBLIC_ADDRESS: z.string().min(1).optional(),
+  /** Region of this process: matchmaking prefers pairing players of the same region. */
+  INSTANCE_REGION: z.string().min(1).max(32).default('local'),
+  /** game-api's key set; tokens are verified locally against it (cached, refreshed on unknown key ids). */
+  AUTH_JWKS_URL: httpUrl.default('http://127.0.0.1:3000/.well-known/jwks.json'),
+  /** Must equal game-api's AUTH_ISSUER. */
+  AUTH_ISSUER: z.string().min(1).default('http://127.0.0.1:3000'),
+  AUTH_AUDIENCE: z.string().min(1).default('harvest'),
+  /** Turn timer in seconds; default: the game data's (45). Stored in each match's setup, so replays agree. */
+  BATTLE_TURN_SECONDS: z.coerce.number().int().min(1).max(600).optional(),
+  /** Seconds a disconnected player has to come back before forfeiting; default: the game data's (60). */
+  BATTLE_RECONNECT_SECONDS: z.coerce.number().int().min(1).max(600).optional(),
+  /** Seconds both players have to reach a new battle room before it starts with whoever is there. */
+  MATCH_JOIN_SECONDS: positiveInt(30),
+  /** How often a live battle room refreshes its match's heartbeat (ms). */
+  MATCH_HEARTBEAT_MS: positiveInt(5_000),
+  /** A match whose heartbeat is older than this is abandoned and the sweeper finishes it (ms). */
+  MATCH_ABANDON_AFTER_MS: positiveInt(30_000),
+  /** How often the sweeper looks for abandoned matches (ms). */
+  MATCH_SWEEP_INTERVAL_MS: positiveInt(10_000),
+  /** How often the matchmaker pairs queued players (ms). */
+  MATCHMAKER_TICK_MS: positiveInt(500),
+  /** Room messages a client may send per second, sustained (a burst of twice as many is allowed). */
+  ROOM_MESSAGES_PER_SECOND: positiveInt(10),
+  /** Chat lines a player may send per 10 seconds. */
+  CHAT_LINES_PER_10S: positiveInt(5),
+  /** Farm rooms' tick and patch rate (5-10 Hz). */
+  FARM_TICK_HZ: z.coerce.number().int().min(1).max(30).default(10),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,0 +1,80 @@
+/**
+ * The realtime server of one process: Colyseus with the WebSocket transport, Redis presence and driver (so several
+ * processes share matchmaking, seat reservations and reconnection), the hub, battle and farm rooms, and the
+ * Fastify app (/healthz /readyz /metrics) on the same HTTP server and port: Colyseus answers its matchmaking
+ * routes and hands every other request to Fastify.
+ */
+import { createServer } from 'node:http';
+import { defineRoom, defineServer, matchMaker, type Server } from '@colyseus/core';
+import { RedisDriver } from '@colyseus/redis-driver';
+import { RedisPresence } from '@colyseus/redis-presence';
+import { WebSocketTransport } from '@colyseus/ws-transport';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { BattleRoom } from './rooms/BattleRoom.ts';
+import { FarmRoom } from './rooms/FarmRoom.ts';
+import { HubRoom } from './rooms/HubRoom.ts';
+
+export interface RealtimeOptions {
+  redisUrl: string;
+  /** Prefix of the driver's and presence's Redis keys (processes that share matchmaking share it). */
+  redisPrefix: string;
+  host: string;
+  port: number;
+  /** host:port put in seat reservations (clients connect there for rooms of this process). */
+  publicAddress?: string | undefined;
+  /** Answers every HTTP request Colyseus does not (health, readiness, metrics). */
+  http: FastifyInstance;
+}
+
+export interface Realtime {
+  server: Server;
+  /** The port actually bound (when 0 was asked). */
+  port: number;
+  /** Stops taking connections, disposes the rooms of this process, releases Redis. */
+  close(): Promise<void>;
+}
+
+/** Builds and starts the realtime server; resolves once it listens. */
+export async function startRealtime(options: RealtimeOptions): Promise<Realtime> {
+  const httpServer = createServer();
+  const transport = new WebSocketTransport({ server: httpServer, pingInterval: 5000, pingMaxRetries: 3, maxPayload: 8 * 1024 });
+  const presenceRedis = new Redis(options.redisUrl, { keyPrefix: options.redisPrefix });
+  const driverRedis = new Redis(options.redisUrl, { keyPrefix: options.redisPrefix });
+  const presence = new RedisPresence(presenceRedis);
+  const driver = new RedisDriver(driverRedis);
+  const leastLoaded = matchMaker.selectProcessIdToCreateRoom;
+  await options.http.ready();
+  const server = defineServer({
+    rooms: {
+      hub: defineRoom(HubRoom),
+      battle: defineRoom(BattleRoom),
+      farm: defineRoom(FarmRoom).filterBy(['ownerId']),
+    },
+    transport,
+    presence,
+    driver,
+    greet: false,
+    gracefullyShutdown: false,
+    ...(options.publicAddress ? { publicAddress: options.publicAddress } : {}),
+    // A hub lives where its client's request landed (the load balancer spreads players); battles go to the least
+    // loaded process; a farm where its owner (or first visitor) asked.
+    selectProcessIdToCreateRoom: async (roomName, clientOptions) =>
+      roomName === 'battle' ? leastLoaded(roomName, clientOptions) : matchMaker.processId,
+    express: (app) => {
+      app.use((req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => options.http.routing(req, res));
+    },
+  });
+  await server.listen(options.port, options.host);
+  const address = httpServer.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  return {
+    server,
+    port,
+    async close() {
+      await server.gracefullyShutdown(false);
+      presenceRedis.disconnect();
+      driverRedis.disconnect();
+    },
+  };
+}

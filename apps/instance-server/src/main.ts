@@ -1,0 +1,106 @@
+/**
+ * Wires one instance-server process: services for the rooms, the realtime server (rooms and HTTP on one port),
+ * the matchmaker loop and the match keeper (heartbeats, sweeper). `server.ts` runs it with the process's env;
+ * tests run it with theirs.
+ */
+
+import { matchMaker } from '@colyseus/core';
+import { createJwksCache, createTokenVerifier } from '@harvest/auth';
+import { createDb, type Db } from '@harvest/db';
+import { createLogger, type Dependency, type Logger, postgresDependency, redisDependency } from '@harvest/service';
+import { Redis } from 'ioredis';
+import { buildApp } from './app.ts';
+import { startRealtime } from './colyseus.ts';
+import type { Env } from './env.ts';
+import { type MatchKeeper, startMatchKeeper } from './matches/sweeper.ts';
+import { createActionWriter } from './matches/writer.ts';
+import { createMatchmaker, type Matchmaker } from './matchmaking/matchmaker.ts';
+import { createWordFilter, playerChannel, setServices } from './services.ts';
+
+export interface InstanceServer {
+  port: number;
+  db: Db;
+  log: Logger;
+  matchmaker: Matchmaker;
+  keeper: MatchKeeper;
+  /** Graceful stop: no new connections, rooms disposed, loops stopped, connections closed. */
+  close(): Promise<void>;
+}
+
+/** Starts the process; resolves once it listens. */
+export async function startInstanceServer(env: Env, options: { log?: Logger; db?: Db } = {}): Promise<InstanceServer> {
+  const log = options.log ?? createLogger('instance-server', env.LOG_LEVEL);
+  const db = options.db ?? createDb({ databaseUrl: env.DATABASE_URL, maxConnections: 10 });
+  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 3 });
+  redis.on('error', (error) => log.warn({ err: error }, 'redis error'));
+  const dependencies: Record<string, Dependency> = {
+    database: postgresDependency(env.DATABASE_URL),
+    redis: redisDependency(env.REDIS_URL),
+  };
+  const liveMatches = new Set<string>();
+  const verifier = createTokenVerifier({
+    jwks: createJwksCache({ url: env.AUTH_JWKS_URL }),
+    issuer: env.AUTH_ISSUER,
+    audience: env.AUTH_AUDIENCE,
+  });
+  const prefix = env.INSTANCE_REDIS_PREFIX;
+  setServices({
+    db,
+    log,
+    redis,
+    verifier,
+    writer: createActionWriter(db, log),
+    liveMatches,
+    chatFilter: createWordFilter(),
+    config: {
+      region: env.INSTANCE_REGION,
+      turnSeconds: env.BATTLE_TURN_SECONDS,
+      reconnectSeconds: env.BATTLE_RECONNECT_SECONDS,
+      joinSeconds: env.MATCH_JOIN_SECONDS,
+      heartbeatMs: env.MATCH_HEARTBEAT_MS,
+      messagesPerSecond: env.ROOM_MESSAGES_PER_SECOND,
+      chatLinesPer10s: env.CHAT_LINES_PER_10S,
+      farmTickHz: env.FARM_TICK_HZ,
+      redisPrefix: prefix,
+    },
+    notify: async (playerId, message) => {
+      await matchMaker.presence.publish(playerChannel(prefix, playerId), message);
+    },
+  });
+  const http = await buildApp({ log, dependencies });
+  const realtime = await startRealtime({
+    redisUrl: env.REDIS_URL,
+    redisPrefix: prefix,
+    host: env.HOST,
+    port: env.INSTANCE_SERVER_PORT,
+    publicAddress: env.INSTANCE_PUBLIC_ADDRESS,
+    http,
+  });
+  const matchmaker = createMatchmaker(env.MATCHMAKER_TICK_MS);
+  matchmaker.start();
+  const keeper = startMatchKeeper({
+    db,
+    log,
+    liveMatches,
+    heartbeatMs: env.MATCH_HEARTBEAT_MS,
+    abandonAfterMs: env.MATCH_ABANDON_AFTER_MS,
+    sweepIntervalMs: env.MATCH_SWEEP_INTERVAL_MS,
+  });
+  log.info({ port: realtime.port, processId: matchMaker.processId, region: env.INSTANCE_REGION }, 'instance-server listening');
+  return {
+    port: realtime.port,
+    db,
+    log,
+    matchmaker,
+    keeper,
+    async close() {
+      await matchmaker.stop();
+      await realtime.close();
+      await keeper.stop();
+      await http.close();
+      await Promise.all(Object.values(dependencies).map((d) => d.close()));
+      redis.disconnect();
+      if (!options.db) await db.$disconnect();
+    },
+  };
+}

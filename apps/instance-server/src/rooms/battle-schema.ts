@@ -1,0 +1,133 @@
+/**
+ * The battle room's synchronised state. Public to both players: heroes, boards, graveyards, counts, the turn and
+ * its deadline, the seed commitment (and the seed once revealed). Each seat's hand is a `.view()` field: a client's
+ * StateView holds only its own seat, so the opponent's hand never leaves the server. Deck order is never in the
+ * state at all (only `deckCount`).
+ */
+import { type SchemaType, schema, t } from '@colyseus/schema';
+import type { BattleState, CardRef, SeatState, Unit } from '@harvest/shared/rules';
+
+/** A card in a hand or graveyard. */
+export const CardSchema = schema({ uid: t.string(), def: t.string() }, 'Card');
+export type CardSchema = SchemaType<typeof CardSchema>;
+
+/** A unit on the board. */
+export const UnitSchema = schema(
+  {
+    uid: t.string(),
+    def: t.string(),
+    attack: t.int16().default(0),
+    health: t.int16().default(0),
+    maxHealth: t.int16().default(0),
+    shield: t.boolean().default(false),
+    canAttack: t.boolean().default(false),
+    token: t.boolean().default(false),
+  },
+  'Unit',
+);
+export type UnitSchema = SchemaType<typeof UnitSchema>;
+
+/** One side of the table. */
+export const SeatSchema = schema(
+  {
+    playerId: t.string(),
+    connected: t.boolean().default(false),
+    health: t.int16().default(0),
+    maxHealth: t.int16().default(0),
+    energy: t.int8().default(0),
+    maxEnergy: t.int8().default(0),
+    deckCount: t.int8().default(0),
+    handCount: t.int8().default(0),
+    fatigue: t.int16().default(0),
+    timeouts: t.int8().default(0),
+    board: t.array(UnitSchema),
+    graveyard: t.array(CardSchema),
+    /** Visible only to the seat's own player (their StateView). */
+    hand: t.array(CardSchema).view(),
+  },
+  'Seat',
+);
+export type SeatSchema = SchemaType<typeof SeatSchema>;
+
+/** The room state. `phase`: waiting (players joining), running, ended. */
+export const BattleSchema = schema(
+  {
+    matchId: t.string(),
+    mode: t.string(),
+    phase: t.string().default('waiting'),
+    seedCommitment: t.string(),
+    /** Revealed when the match ends. */
+    seed: t.string().default(''),
+    turn: t.int16().default(0),
+    active: t.int8().default(0),
+    first: t.int8().default(0),
+    /** Epoch ms at which the active player's turn times out. */
+    turnEndsAt: t.float64().default(0),
+    turnSeconds: t.int16().default(0),
+    handLimit: t.int8().default(0),
+    boardLimit: t.int8().default(0),
+    /** -1 while running or for a draw; the winning seat otherwise. */
+    winner: t.int8().default(-1),
+    endReason: t.string().default(''),
+    seats: t.array(SeatSchema),
+  },
+  'Battle',
+);
+export type BattleSchema = SchemaType<typeof BattleSchema>;
+
+function syncCards(
+  target: {
+    length: number;
+    push(...c: CardSchema[]): number;
+    splice(start: number, n?: number): unknown;
+    [i: number]: CardSchema | undefined;
+  },
+  cards: readonly CardRef[],
+): void {
+  // Same cards in the same order are left alone, so unchanged zones cost nothing in the patch.
+  let same = target.length === cards.length;
+  for (let i = 0; same && i < cards.length; i++) same = target[i]?.uid === cards[i]?.uid;
+  if (same) return;
+  target.splice(0, target.length);
+  for (const c of cards) target.push(new CardSchema({ uid: c.uid, def: c.def }));
+}
+
+function syncBoard(seat: SeatSchema, board: readonly Unit[]): void {
+  if (seat.board.length !== board.length || board.some((u, i) => seat.board[i]?.uid !== u.uid)) {
+    seat.board.splice(0, seat.board.length);
+    for (const u of board) seat.board.push(new UnitSchema({ ...u }));
+    return;
+  }
+  board.forEach((u, i) => {
+    const s = seat.board[i] as UnitSchema;
+    s.attack = u.attack;
+    s.health = u.health;
+    s.maxHealth = u.maxHealth;
+    s.shield = u.shield;
+    s.canAttack = u.canAttack;
+  });
+}
+
+function syncSeat(seat: SeatSchema, p: SeatState): void {
+  seat.health = p.health;
+  seat.maxHealth = p.maxHealth;
+  seat.energy = p.energy;
+  seat.maxEnergy = p.maxEnergy;
+  seat.deckCount = p.deck.length;
+  seat.handCount = p.hand.length;
+  seat.fatigue = p.fatigue;
+  seat.timeouts = p.timeouts;
+  syncBoard(seat, p.board);
+  syncCards(seat.graveyard as never, p.graveyard);
+  syncCards(seat.hand as never, p.hand);
+}
+
+/** Copies the engine state into the room state (only what changed ends up in the patch). */
+export function syncBattle(target: BattleSchema, state: BattleState): void {
+  target.turn = state.turn;
+  target.active = state.active;
+  target.first = state.first;
+  target.turnEndsAt = state.turnStartedAt + state.config.turnSeconds * 1000;
+  syncSeat(target.seats[0] as SeatSchema, state.seats[0]);
+  syncSeat(target.seats[1] as SeatSchema, state.seats[1]);
+}

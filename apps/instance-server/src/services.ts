@@ -1,0 +1,84 @@
+/**
+ * What the rooms of this process share. Colyseus instantiates rooms itself (possibly for a matchmaker running on
+ * another process), so rooms cannot take constructor arguments: the process registers its services once at start
+ * and rooms read them with {@link services}.
+ */
+import type { AccessClaims, TokenVerifier } from '@harvest/auth';
+import type { Db } from '@harvest/db';
+import type { Logger } from '@harvest/service';
+import { AppError } from '@harvest/shared/errors';
+import type { Redis } from 'ioredis';
+import type { ActionWriter } from './matches/writer.ts';
+
+/** Tunables the rooms and the matchmaker read (from env.ts). */
+export interface RoomConfig {
+  region: string;
+  turnSeconds: number | undefined;
+  reconnectSeconds: number | undefined;
+  joinSeconds: number;
+  heartbeatMs: number;
+  messagesPerSecond: number;
+  chatLinesPer10s: number;
+  farmTickHz: number;
+  /** Prefix of Redis keys and channels. */
+  redisPrefix: string;
+}
+
+/** A word filter hook: returns the text to send (possibly masked), or null to refuse the line. */
+export type ChatFilter = (text: string) => string | null;
+
+/** Process-wide services. */
+export interface Services {
+  db: Db;
+  log: Logger;
+  /** A Redis client for queues and presence keys (keys are prefixed by the caller). */
+  redis: Redis;
+  verifier: TokenVerifier;
+  writer: ActionWriter;
+  config: RoomConfig;
+  chatFilter: ChatFilter;
+  /** Match ids of the live battle rooms of this process (their heartbeat is refreshed). */
+  liveMatches: Set<string>;
+  /** Publishes to a player wherever their hub connection is. */
+  notify(playerId: string, message: HubNotification): Promise<void>;
+}
+
+/** What the hub pushes to a player (match found, friend online, a bus event...). */
+export interface HubNotification {
+  type: string;
+  [key: string]: unknown;
+}
+
+let current: Services | undefined;
+
+/** Registers the process's services (once at start; tests register theirs). */
+export function setServices(value: Services): void {
+  current = value;
+}
+
+/** The process's services. */
+export function services(): Services {
+  if (!current) throw new Error('instance-server services are not registered');
+  return current;
+}
+
+/** Verifies the bearer token a client sent to join a room; every room's static onAuth uses it. */
+export async function authenticate(token: string | undefined): Promise<AccessClaims> {
+  if (!token) throw new AppError('UNAUTHENTICATED', 'send the access token (client.auth.token)');
+  return services().verifier.verify(token);
+}
+
+/** The Redis channel a player's notifications travel on. */
+export function playerChannel(prefix: string, playerId: string): string {
+  return `${prefix}player:${playerId}`;
+}
+
+/** A small default word filter: masks a few words; replace the hook for a real list or service. */
+export function createWordFilter(words: readonly string[] = ['idiot', 'noob', 'scam']): ChatFilter {
+  const pattern = words.length > 0 ? new RegExp(`\\b(${words.map((w) => w.replace(/[^a-z0-9]/gi, '')).join('|')})\\b`, 'gi') : null;
+  return (text) => {
+    const trimmed = text.trim();
+    if (trimmed.length === 0) return null;
+    return pattern ? trimmed.replace(pattern, (w) => '*'.repeat(w.length)) : trimmed;
+  };
+}

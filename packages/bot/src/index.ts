@@ -1,0 +1,321 @@
+/**
+ * `@harvest/bot`: a client that plays Harvest Battles like a person would, over the public interfaces only: it signs
+ * in at game-api (a guest account, or SIWE with a freshly generated key), saves a deck from its starter cards, joins
+ * the hub, queues, takes the seat reservation the hub sends, and plays each of its turns with the shared greedy AI
+ * from what its own StateView shows (its hand, both boards; never the opponent's hand). Used by the end-to-end
+ * tests, the start command's demo and the load test.
+ */
+import { Client, type Room } from '@colyseus/sdk';
+import type { BattleView, CardDef, CardRef, Seat, SeatView, Unit } from '@harvest/shared/rules';
+import { chooseGreedyAction } from '@harvest/shared/rules';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { createSiweMessage } from 'viem/siwe';
+
+/** How the bot signs in. */
+export type BotSignIn = { kind: 'guest' } | { kind: 'siwe'; domain: string; uri: string; chainId: number };
+
+export interface BotOptions {
+  /** game-api base URL, e.g. http://127.0.0.1:3000 */
+  apiUrl: string;
+  /** instance-server URL, e.g. http://127.0.0.1:2567 */
+  serverUrl: string;
+  signIn?: BotSignIn;
+  /** Milliseconds to "think" before each action (a realistic pace; 0 plays as fast as it can). */
+  thinkMs?: number;
+  /** Called with each action's round trip (ms), for the load test. */
+  onRoundTrip?: (ms: number) => void;
+}
+
+/** What a finished match looked like to the bot. */
+export interface BotMatch {
+  matchId: string;
+  seat: Seat;
+  /** The settlement the room broadcast (`MatchResult` of @harvest/db). */
+  result: { winnerId: string | null; reason: string | null; seed: string | null; seedCommitment: string; status: string };
+  actions: number;
+  refused: number;
+}
+
+/** A reservation as the hub sends it (`matchFound`). */
+export interface MatchFound {
+  matchId: string;
+  seat: Seat;
+  reservation: unknown;
+}
+
+interface SchemaSeat {
+  playerId: string;
+  health: number;
+  maxHealth: number;
+  energy: number;
+  maxEnergy: number;
+  deckCount: number;
+  handCount: number;
+  fatigue: number;
+  timeouts: number;
+  board: Iterable<Unit>;
+  graveyard: Iterable<CardRef>;
+  hand?: Iterable<CardRef>;
+}
+
+interface SchemaBattle {
+  phase: string;
+  turn: number;
+  active: number;
+  first: number;
+  turnEndsAt: number;
+  turnSeconds: number;
+  handLimit: number;
+  boardLimit: number;
+  seats: ArrayLike<SchemaSeat> & Iterable<SchemaSeat>;
+}
+
+const plainUnit = (u: Unit): Unit => ({
+  uid: u.uid,
+  def: u.def,
+  attack: u.attack,
+  health: u.health,
+  maxHealth: u.maxHealth,
+  shield: u.shield,
+  canAttack: u.canAttack,
+  token: u.token,
+});
+
+/** The BattleView a player's synchronised state amounts to (what the AI reads). */
+export function viewFromState(state: SchemaBattle, viewer: Seat): BattleView {
+  const seat = (s: SchemaSeat, i: number): SeatView => ({
+    playerId: s.playerId,
+    health: s.health,
+    maxHealth: s.maxHealth,
+    energy: s.energy,
+    maxEnergy: s.maxEnergy,
+    deckCount: s.deckCount,
+    handCount: s.handCount,
+    hand: i === viewer ? [...(s.hand ?? [])].map((c) => ({ uid: c.uid, def: c.def })) : null,
+    board: [...s.board].map(plainUnit),
+    graveyard: [...s.graveyard].map((c) => ({ uid: c.uid, def: c.def })),
+    fatigue: s.fatigue,
+    timeouts: s.timeouts,
+  });
+  const seats = [...state.seats];
+  return {
+    viewer,
+    config: {
+      heroHealth: seats[0]?.maxHealth ?? 25,
+      handLimit: state.handLimit,
+      boardLimit: state.boardLimit,
+      maxEnergy: 10,
+      turnLimit: 40,
+      turnSeconds: state.turnSeconds,
+      timeoutsToForfeit: 3,
+      openingHand: [3, 4],
+      sproutToken: 'seedling',
+    },
+    first: state.first as Seat,
+    active: state.active as Seat,
+    turn: state.turn,
+    turnStartedAt: state.turnEndsAt - state.turnSeconds * 1000,
+    turnEndsAt: state.turnEndsAt,
+    seats: [seat(seats[0] as SchemaSeat, 0), seat(seats[1] as SchemaSeat, 1)],
+    outcome: null,
+  };
+}
+
+async function http<T>(url: string, init: { method?: string; token?: string; body?: unknown } = {}): Promise<T> {
+  const response = await fetch(url, {
+    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+    headers: {
+      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+    },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+  const body = (await response.json().catch(() => ({}))) as T & { error?: { code: string; message: string } };
+  if (!response.ok)
+    throw new Error(`${init.method ?? 'GET'} ${url}: ${response.status} ${body.error?.code ?? ''} ${body.error?.message ?? ''}`);
+  return body;
+}
+
+/**
+ * The synchronised state as plain data. Read through `toJSON()`: the reflected schema instances the SDK decodes
+ * into did not always show a field's latest value through its property in our runs, while `toJSON()` did.
+ */
+function snapshot(room: Room): SchemaBattle {
+  return (room.state as { toJSON(): SchemaBattle }).toJSON();
+}
+
+/** A bot: one player. */
+export interface Bot {
+  readonly playerId: string;
+  readonly accessToken: string;
+  readonly client: Client;
+  /** Signs in at game-api (guest or SIWE). */
+  signIn(): Promise<void>;
+  /** Saves (once) a deck of its 20 starter cards and returns its id. */
+  ensureDeck(): Promise<string>;
+  /** Joins the hub (`create` forces a new hub on the process the request reaches). */
+  joinHub(how?: 'joinOrCreate' | 'create'): Promise<Room>;
+  /** Queues and resolves with the reservation the hub sends. */
+  queue(mode: 'ranked' | 'casual', timeoutMs?: number): Promise<MatchFound>;
+  /** Takes the seat and plays the match to its end. */
+  play(found: MatchFound, timeoutMs?: number): Promise<BotMatch>;
+  /** Takes the seat without playing (tests drive the room themselves). */
+  takeSeat(found: MatchFound): Promise<Room>;
+  close(): Promise<void>;
+}
+
+/** Creates a bot (nothing happens until `signIn`). */
+export function createBot(options: BotOptions): Bot {
+  let playerId = '';
+  let accessToken = '';
+  let deckId: string | null = null;
+  let hub: Room | null = null;
+  const rooms = new Set<Room>();
+  const client = new Client(options.serverUrl);
+  const signIn = options.signIn ?? { kind: 'guest' };
+
+  const bot: Bot = {
+    get playerId() {
+      return playerId;
+    },
+    get accessToken() {
+      return accessToken;
+    },
+    client,
+    async signIn() {
+      type Tokens = { accessToken: string; player: { id: string } };
+      let tokens: Tokens;
+      if (signIn.kind === 'guest') {
+        tokens = await http<Tokens>(`${options.apiUrl}/v1/auth/guest`, { body: {} });
+      } else {
+        const account = privateKeyToAccount(generatePrivateKey());
+        const { nonce, nonceSession } = await http<{ nonce: string; nonceSession: string }>(`${options.apiUrl}/v1/auth/siwe/nonce`, {
+          body: {},
+        });
+        const message = createSiweMessage({
+          address: account.address,
+          domain: signIn.domain,
+          uri: signIn.uri,
+          chainId: signIn.chainId,
+          nonce,
+          version: '1',
+          statement: 'Sign in to Harvest Battles',
+          issuedAt: new Date(),
+        });
+        tokens = await http<Tokens>(`${options.apiUrl}/v1/auth/siwe/verify`, {
+          body: { message, signature: await account.signMessage({ message }), nonceSession },
+        });
+      }
+      accessToken = tokens.accessToken;
+      playerId = tokens.player.id;
+      client.auth.token = accessToken;
+    },
+    async ensureDeck() {
+      if (deckId) return deckId;
+      const inventory = await http<{ cards: Array<{ id: string; origin: string; state: string }> }>(
+        `${options.apiUrl}/v1/inventory?limit=100&state=in_game`,
+        { token: accessToken },
+      );
+      const cards = inventory.cards.filter((c) => c.origin === 'starter').slice(0, 20);
+      const deck = await http<{ id: string }>(`${options.apiUrl}/v1/decks`, {
+        token: accessToken,
+        body: { name: 'bot deck', cardIds: cards.map((c) => c.id) },
+      });
+      deckId = deck.id;
+      return deckId;
+    },
+    async joinHub(how = 'joinOrCreate') {
+      hub = how === 'create' ? await client.create('hub') : await client.joinOrCreate('hub');
+      hub.onMessage('*', () => undefined);
+      rooms.add(hub);
+      return hub;
+    },
+    async queue(mode, timeoutMs = 60_000) {
+      const room = hub ?? (await bot.joinHub());
+      const deck = await bot.ensureDeck();
+      const found = new Promise<MatchFound>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no match found in time')), timeoutMs);
+        room.onMessage('matchFound', (message: MatchFound) => {
+          clearTimeout(timer);
+          resolve(message);
+        });
+        room.onMessage('queueError', (message: { code: string; message: string }) => {
+          clearTimeout(timer);
+          reject(new Error(`${message.code}: ${message.message}`));
+        });
+      });
+      await room.request('queue', { mode, deckId: deck });
+      return found;
+    },
+    async takeSeat(found) {
+      const room = await client.consumeSeatReservation(found.reservation as never);
+      rooms.add(room);
+      return room;
+    },
+    async play(found, timeoutMs = 180_000) {
+      const room = await bot.takeSeat(found);
+      let cards: Record<string, CardDef> = {};
+      let seat: Seat = found.seat;
+      let actions = 0;
+      let refused = 0;
+      let busy = false;
+      let lastTurnKey = '';
+      return new Promise<BotMatch>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`match ${found.matchId} did not end in time`)), timeoutMs);
+        void room.request('catalog').then(
+          (message: { seat: Seat; cards: Record<string, CardDef> }) => {
+            cards = message.cards;
+            seat = message.seat;
+            void step();
+          },
+          (error: unknown) => reject(error),
+        );
+        room.onMessage('events', () => undefined);
+        room.onMessage('chat', () => undefined);
+        room.onMessage('ended', (result: BotMatch['result']) => {
+          clearTimeout(timer);
+          resolve({ matchId: found.matchId, seat, result, actions, refused });
+        });
+        async function step(): Promise<void> {
+          const state = snapshot(room);
+          if (busy || state?.phase !== 'running' || state.active !== seat || Object.keys(cards).length === 0) return;
+          busy = true;
+          try {
+            if (options.thinkMs) await new Promise((r) => setTimeout(r, options.thinkMs));
+            const live = snapshot(room);
+            if (live.phase !== 'running' || live.active !== seat) return;
+            const action = chooseGreedyAction(viewFromState(live, seat), cards);
+            const { type, seat: _seat, ...body } = action as { type: string; seat: Seat } & Record<string, unknown>;
+            const name = type === 'end_turn' ? 'endTurn' : type;
+            const started = performance.now();
+            try {
+              await room.request(name, body);
+              actions++;
+            } catch (error) {
+              refused++;
+              // A refusal changes nothing; end the turn rather than repeat it.
+              if (name !== 'endTurn') await room.request('endTurn', {}).catch(() => undefined);
+            }
+            options.onRoundTrip?.(performance.now() - started);
+          } finally {
+            busy = false;
+            const live = snapshot(room);
+            const key = `${live.turn}:${live.active}`;
+            lastTurnKey = key;
+            if (live.phase === 'running' && live.active === seat) setImmediate(() => void step());
+          }
+        }
+        room.onStateChange(() => {
+          const state = snapshot(room);
+          if (`${state.turn}:${state.active}` !== lastTurnKey || !busy) void step();
+        });
+      });
+    },
+    async close() {
+      for (const room of rooms) await room.leave(true).catch(() => undefined);
+      rooms.clear();
+      hub = null;
+    },
+  };
+  return bot;
+}
