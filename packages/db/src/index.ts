@@ -39,6 +39,8 @@ export function createDb(options: CreateDbOptions): Db {
 }
 // Economy: ledger, inventory and starter grant, card state machine, farm, shop, crafting, decks, idempotent requests.
 export * from './cards/index.ts';
+// Chain indexer (apps/indexer): chain events, ownership mirror, checkpoints, reorg rollback, finality, game holders.
+export * from './chain/index.ts';
 export { markProcessedInTx } from './consumers/index.ts';
 export * from './crafting/index.ts';
 export * from './decks/index.ts';
@@ -48,9 +50,9 @@ export * from './idempotency/index.ts';
 export * from './identity/index.ts';
 export * from './inventory/index.ts';
 export * from './ledger/index.ts';
-export { type AppendEventOptions, appendEvent, appendEvents, OUTBOX_KEY_LOCK_SPACE, type OutboxEventInput } from './outbox/index.ts';
-export * from './shop/index.ts';
-export * from './mints/index.ts';
 // Matches (instance-server): creation with locked decks, transcript as the match goes, settlement, sweeper, ladder.
 export * from './matches/index.ts';
+export * from './mints/index.ts';
+export { type AppendEventOptions, appendEvent, appendEvents, OUTBOX_KEY_LOCK_SPACE, type OutboxEventInput } from './outbox/index.ts';
+export * from './shop/index.ts';
 export * from './social/index.ts';
