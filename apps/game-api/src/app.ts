@@ -1,4 +1,4 @@
-import { type GameContent, getActiveGameData, pruneEndedSessions } from '@harvest/db';
+import { type GameContent, getActiveGameData, type MintContracts, pruneEndedSessions } from '@harvest/db';
 import { createHttpApp, type Dependency, type Logger, registerApi } from '@harvest/service';
 import type { AvatarDefinition } from '@harvest/shared/schemas';
 import type { FastifyInstance } from 'fastify';
@@ -13,6 +13,8 @@ import { contentSource, type EconomyRouteOptions } from './routes/inventory/econ
 import { inventoryRoutes } from './routes/inventory/index.ts';
 import { ledgerRoutes } from './routes/ledger/index.ts';
 import { meRoutes } from './routes/me/index.ts';
+import { type MintJobs, mintRoutes } from './routes/mints/index.ts';
+import { metadataRoutes } from './routes/mints/metadata.ts';
 import { recipeRoutes } from './routes/recipes/index.ts';
 import { shopRoutes } from './routes/shop/index.ts';
 
@@ -28,6 +30,11 @@ export interface AppDeps extends AuthServiceDeps {
   keyRotationCheckMs?: number;
   /** Economy routes: state-changing requests per player per minute (default 600), their clock, their game data. */
   economy?: { writesPerMinute?: number; now?: () => number; content?: () => Promise<GameContent> };
+  /**
+   * Mint requests and NFT metadata: the chain, its collections (null: MINTING_UNAVAILABLE), the minter's queues.
+   * Without it the routes answer MINTING_UNAVAILABLE for new requests and serve reads and metadata for chain 31337.
+   */
+  mints?: { chainId: number; contracts: () => MintContracts | null; jobs: MintJobs; requestsPerMinute?: number };
 }
 
 declare module 'fastify' {
@@ -90,5 +97,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   for (const routes of [inventoryRoutes, ledgerRoutes, farmRoutes, shopRoutes, recipeRoutes, craftingRoutes, deckRoutes]) {
     await app.register(routes, economy);
   }
+  const noJobs: MintJobs = { requested: async () => undefined, retryBatch: async () => undefined };
+  await app.register(mintRoutes, {
+    db: deps.db,
+    chainId: deps.mints?.chainId ?? 31337,
+    contracts: deps.mints?.contracts ?? (() => null),
+    jobs: deps.mints?.jobs ?? noJobs,
+    limiter: services.limiter,
+    requestsPerMinute: deps.mints?.requestsPerMinute ?? 30,
+  });
+  await app.register(metadataRoutes, { db: deps.db, chainId: deps.mints?.chainId ?? 31337 });
   return app;
 }

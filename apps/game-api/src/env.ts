@@ -45,6 +45,12 @@ export const envSchema = z
     REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
     CHAIN_ID: chainIdVar.default(31337),
     CHAIN_RPC_URL: httpUrl.default('http://127.0.0.1:8545'),
+    /** Where the contracts of CHAIN_ID are (default: contracts/deployments/<CHAIN_ID>.json, written by the start command). */
+    DEPLOYMENTS_FILE: z.string().min(1).optional(),
+    /** Prefix of the minter's BullMQ keys (the minter must use the same). */
+    MINT_QUEUE_PREFIX: z.string().min(1).max(64).default('harvest-mints'),
+    /** Mint requests per minute per player. */
+    MINT_REQUESTS_PER_MINUTE: z.coerce.number().int().positive().default(30),
     /** `iss` of access tokens; verifiers in other apps expect the same value. */
     AUTH_ISSUER: z.string().min(1).default('http://127.0.0.1:3000'),
     /** `aud` of access tokens. */

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { startOutboxRelay } from '@harvest/bus';
 import { createDb } from '@harvest/db';
 import { chainDependency, createLogger, postgresDependency, redisDependency, serve } from '@harvest/service';
@@ -8,6 +9,7 @@ import { createPublicClient, http } from 'viem';
 import { buildApp } from './app.ts';
 import { authConfigOf, readEnv } from './env.ts';
 import { loadAvatars } from './gamedata.ts';
+import { createMintJobs, deploymentsContracts } from './routes/mints/jobs.ts';
 
 const env = readEnv();
 const log = createLogger('game-api', env.LOG_LEVEL);
@@ -28,6 +30,12 @@ const chainClients = new Map([
     createPublicClient({ transport: http(env.CHAIN_RPC_URL, { timeout: 5_000, retryCount: 1 }), name: chain?.name ?? 'chain' }),
   ],
 ]);
+// Mint jobs go to the minter's BullMQ queues (their own connection: BullMQ wants maxRetriesPerRequest null).
+const mintQueueRedis = new Redis(env.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: null });
+mintQueueRedis.on('error', (error) => log.warn({ err: error }, 'mint queue redis connection error'));
+const mintJobs = createMintJobs(mintQueueRedis, env.MINT_QUEUE_PREFIX);
+const deploymentsFile =
+  env.DEPLOYMENTS_FILE ?? fileURLToPath(new URL(`../../../contracts/deployments/${env.CHAIN_ID}.json`, import.meta.url));
 const dependencies = {
   database: postgresDependency(env.DATABASE_URL),
   redis: redisDependency(env.REDIS_URL),
@@ -43,6 +51,12 @@ const app = await buildApp({
   chainClients,
   registry,
   economy: { writesPerMinute: env.ECONOMY_WRITES_PER_MINUTE },
+  mints: {
+    chainId: env.CHAIN_ID,
+    contracts: deploymentsContracts(deploymentsFile, env.CHAIN_ID),
+    jobs: mintJobs,
+    requestsPerMinute: env.MINT_REQUESTS_PER_MINUTE,
+  },
 });
 await serve({
   app,
@@ -54,6 +68,8 @@ await serve({
     await outboxRelay?.stop();
     await Promise.all(Object.values(dependencies).map((dep) => dep.close()));
     redis.disconnect();
+    await mintJobs.close().catch(() => undefined);
+    mintQueueRedis.disconnect();
     await db.$disconnect();
   },
 });

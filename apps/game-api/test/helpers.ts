@@ -39,6 +39,8 @@ export interface TestAppOptions {
   chainClients?: ReadonlyMap<number, Pick<PublicClient, 'getCode' | 'readContract'>>;
   /** Economy routes: write limit, clock, game data (see AppDeps). */
   economy?: AppDeps['economy'];
+  /** Mint routes: chain, collections, the minter's queues (see AppDeps). */
+  mints?: AppDeps['mints'];
   /** Register extra routes before the app is ready (e.g. a route behind a role guard). */
   extend?: (app: FastifyInstance) => void;
 }
@@ -75,6 +77,7 @@ export async function createTestApp(db: Db, options: TestAppOptions = {}): Promi
     ...(options.chainClients ? { chainClients: options.chainClients } : {}),
     ...(options.now ? { now: options.now } : {}),
     ...(options.economy ? { economy: options.economy } : {}),
+    ...(options.mints ? { mints: options.mints } : {}),
   });
   options.extend?.(app);
   await app.ready();

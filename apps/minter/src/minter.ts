@@ -115,7 +115,11 @@ export async function createMinter(deps: MinterDeps): Promise<Minter> {
     log.info({ provider: provider.name, chainId: env.CHAIN_ID, minter: account.address }, 'minter running');
     return runtime;
   })();
-  ready.catch(() => undefined);
+  ready.catch((error: unknown) => {
+    if (abort.signal.aborted) return;
+    log.fatal({ err: error }, 'the minter could not start its workers');
+    process.exitCode = 1;
+  });
 
   return {
     provider,

@@ -77,7 +77,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       'batch',
       { batchId },
       {
-        jobId: purpose === 'new' ? batchId : `${batchId}:${purpose}`,
+        // BullMQ refuses ':' in custom ids.
+        jobId: purpose === 'new' ? batchId : `${batchId}-${purpose}`,
         attempts: options.jobAttempts,
         backoff: { type: 'mint', delay: options.backoffMs },
         removeOnComplete: 1000,
@@ -100,6 +101,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   async function processBatch(job: Job<{ batchId: string }>): Promise<void> {
     const batchId = job.data.batchId;
+    claimed = Math.max(0, claimed - 1);
     if (inProgress.has(batchId)) return; // another job of the same batch runs it now
     inProgress.add(batchId);
     try {
@@ -108,7 +110,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       await provider.process(batch);
     } finally {
       inProgress.delete(batchId);
-      claimed = Math.max(0, claimed - 1);
     }
   }
 

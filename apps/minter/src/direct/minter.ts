@@ -197,7 +197,7 @@ export function createDirectMinter(options: DirectMinterOptions): DirectMinter {
     const fees = await client.estimateFeesPerGas();
     const block = await client.getBlock({ blockTag: 'latest' });
     const baseFee = block.baseFeePerGas ?? 0n;
-    const tip = Math.min(fees.maxPriorityFeePerGas, maxTip);
+    const tip = minBig(fees.maxPriorityFeePerGas, maxTip);
     if (baseFee + tip > maxFee) {
       throw new RetryableMintError(`base fee ${baseFee} wei is above the cap MINTER_MAX_FEE_GWEI (${options.maxFeeGwei} gwei); waiting`);
     }
@@ -216,10 +216,11 @@ export function createDirectMinter(options: DirectMinterOptions): DirectMinter {
     try {
       prepared = await prepare(contract, items);
     } catch (error) {
-      if (!isRevert(error))
-        throw error instanceof RetryableMintError
-          ? error
-          : new RetryableMintError(`estimate failed: ${(error as Error).message.split('\n')[0]}`);
+      if (!isRevert(error)) {
+        if (error instanceof RetryableMintError) throw error;
+        log.warn({ batchId: batch.id, err: error }, 'gas estimate failed');
+        throw new RetryableMintError(`estimate failed: ${(error as Error).message.split('\n')[0]}`);
+      }
       // Some token exists (or was burned): settle those and send the rest.
       items = await reconcile(contract, items);
       if (items.length === 0) return null;
