@@ -225,6 +225,7 @@ export function createBot(options: BotOptions): Bot {
       return deckId;
     },
     async joinHub(how = 'joinOrCreate') {
+      client.auth.token = accessToken;
       hub = how === 'create' ? await client.create('hub') : await client.joinOrCreate('hub');
       hub.onMessage('*', () => undefined);
       rooms.add(hub);
@@ -248,6 +249,7 @@ export function createBot(options: BotOptions): Bot {
       return found;
     },
     async takeSeat(found) {
+      client.auth.token = accessToken;
       const room = await client.consumeSeatReservation(found.reservation as never);
       rooms.add(room);
       return room;
