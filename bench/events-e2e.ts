@@ -3,7 +3,7 @@
  * producer transaction to the effect committed by a consumer.
  *
  *   node scripts/run.mjs exec node bench/events-e2e.ts [--rounds 5] [--events 20000] [--keys 1000]
- *        [--per-tx 1,10,50] [--concurrency 32] [--partitions 16] [--max-batch 200] [--handler batch|event]
+ *        [--per-tx 1,10,50] [--concurrency 32] [--partitions 16] [--max-batch 200] [--handler batch|event] [--no-drain]
  *
  * Processes, as in production: this process is the producer (`concurrency` concurrent service calls, each one
  * PostgreSQL transaction appending `per-tx` events through `appendEvents`); the relay is the real standalone
@@ -12,8 +12,10 @@
  * processed-event record. PostgreSQL and Redis are their own processes; everything shares this machine's cores.
  *
  * A round produces `events` events over `keys` keys as fast as the producers can and measures until the last
- * effect is committed: events / (last effect - first append). It also reports the producers' own rate and the
- * end-to-end latency (event time to effect commit) percentiles. Prints every round and the medians.
+ * effect is committed: events / (last effect - first append). It also reports the producers' own rate, the rate
+ * at which the relay had published everything, and the end-to-end latency (event time to effect commit)
+ * percentiles. First, unless --no-drain, it measures the bus alone: a backlog appended while the relay is stopped,
+ * then drained by the relay and the consumer. Prints every round and the medians.
  *
  * Needs DATABASE_URL (a server where it may CREATE DATABASE; default the machine's 127.0.0.1:5432) and REDIS_URL
  * (default 127.0.0.1:6379); creates and drops its own database and uses its own Redis key prefix. EVENT_BUS=kafka
@@ -32,6 +34,7 @@ import pg from 'pg';
 import { z } from 'zod';
 
 const { values } = parseArgs({
+  allowNegative: true,
   options: {
     rounds: { type: 'string', default: '5' },
     events: { type: 'string', default: '20000' },
@@ -41,6 +44,7 @@ const { values } = parseArgs({
     partitions: { type: 'string', default: '16' },
     'max-batch': { type: 'string', default: '200' },
     handler: { type: 'string', default: 'batch' },
+    drain: { type: 'boolean', default: true },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -111,11 +115,13 @@ function startChild(args: string[], env: Record<string, string>, ready: RegExp):
   });
 }
 
-const relay = await startChild(
-  [fileURLToPath(new URL('../packages/bus/src/relay-main.ts', import.meta.url))],
-  { DATABASE_URL: databaseUrl.toString(), REDIS_URL: benchEnv.REDIS_URL, EVENT_RELAY_PORT: '0', LOG_LEVEL: 'info', ...busVars },
-  /"msg":"relay active"/,
-);
+const startRelay = () =>
+  startChild(
+    [fileURLToPath(new URL('../packages/bus/src/relay-main.ts', import.meta.url))],
+    { DATABASE_URL: databaseUrl.toString(), REDIS_URL: benchEnv.REDIS_URL, EVENT_RELAY_PORT: '0', LOG_LEVEL: 'info', ...busVars },
+    /"msg":"relay active"/,
+  );
+let relay = await startRelay();
 const consumer = await startChild(
   [
     fileURLToPath(new URL('./events-e2e-consumer.ts', import.meta.url)),
@@ -142,12 +148,10 @@ interface Round {
   p99: number;
 }
 
-async function round(perTx: number): Promise<Round> {
-  const before = consumer.processed();
-  const transactions = Math.ceil(EVENTS / perTx);
+/** Appends `count` events in transactions of `perTx` from CONCURRENCY workers, each owning its keys. */
+async function produce(count: number, perTx: number): Promise<number> {
+  const transactions = Math.ceil(count / perTx);
   let issued = 0;
-  // Each worker owns keys i ≡ w (mod CONCURRENCY), so per-key order is the workers' own append order.
-  const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async (_, w) => {
       const owned = keys.filter((_, i) => i % CONCURRENCY === w);
@@ -165,7 +169,35 @@ async function round(perTx: number): Promise<Round> {
       }
     }),
   );
-  const produced = transactions * perTx;
+  return transactions * perTx;
+}
+
+/**
+ * The bus alone: with the relay stopped, a backlog is appended (untimed); then the relay starts and the clock runs
+ * from its first publication round to the last effect committed.
+ */
+async function drainRound(): Promise<{ e2e: number; relay: number }> {
+  await relay.stop();
+  const before = consumer.processed();
+  const produced = await produce(EVENTS, 50);
+  relay = await startRelay();
+  const started = performance.now();
+  let relayedAt = 0;
+  const watchRelay = (async () => {
+    while ((await db.$queryRaw<Array<{ n: bigint }>>`SELECT count(*) AS n FROM outbox WHERE published_at IS NULL`)[0]?.n !== 0n)
+      await sleep(20);
+    relayedAt = performance.now();
+  })();
+  while (consumer.processed() < before + produced) await sleep(2);
+  const finished = performance.now();
+  await watchRelay;
+  return { e2e: produced / ((finished - started) / 1000), relay: produced / ((Math.min(relayedAt, finished) - started) / 1000) };
+}
+
+async function round(perTx: number): Promise<Round> {
+  const before = consumer.processed();
+  const started = performance.now();
+  const produced = await produce(EVENTS, perTx);
   const producedAt = performance.now();
   // Where the time goes: when the relay had published everything, and when the consumer had applied everything.
   let relayedAt = 0;
@@ -202,6 +234,19 @@ try {
   );
   // Warm-up: connections, JIT, Prisma's query plans.
   await round(10);
+  if (values.drain) {
+    const rates: Array<{ e2e: number; relay: number }> = [];
+    for (let r = 1; r <= ROUNDS; r++) {
+      const result = await drainRound();
+      rates.push(result);
+      say(
+        `  drain round ${r}: ${result.e2e.toFixed(0)} events/s applied (relay published at ${result.relay.toFixed(0)}/s), backlog ${EVENTS}`,
+      );
+    }
+    say(
+      `median, bus alone (relay + consumer draining a backlog): ${median(rates.map((x) => x.e2e)).toFixed(0)} events/s; relay ${median(rates.map((x) => x.relay)).toFixed(0)}/s`,
+    );
+  }
   for (const perTx of PER_TX) {
     const rounds: Round[] = [];
     for (let r = 1; r <= ROUNDS; r++) {

@@ -1,3 +1,6 @@
 import { defineProject } from 'vitest/config';
 
-export default defineProject({ test: { name: 'bus', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] } });
+// Several tests start processes (relays, consumers, the CLI) and wait for brokers: give them room on a busy machine.
+export default defineProject({
+  test: { name: 'bus', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000 },
+});

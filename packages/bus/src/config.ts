@@ -9,9 +9,13 @@
  * | `EVENT_BUS_PARTITIONS` | `16` | partitions per topic (Redis streams; Kafka topics the bus creates) |
  * | `KAFKA_BROKERS` | none | `host:port,host:port`; required when EVENT_BUS=kafka |
  * | `KAFKA_CLIENT_ID` | `harvest` | kafkajs client id |
+ * | `KAFKA_SSL` | `false` | TLS to the brokers |
+ * | `KAFKA_SASL_MECHANISM` | none | `plain`, `scram-sha-256` or `scram-sha-512`; then username and password are required |
+ * | `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD` | none | SASL credentials (secrets: from the environment only) |
  * | `OUTBOX_RELAY` | `on` | `off` keeps a server from running the in-process relay |
  */
 import { ConfigError } from '@harvest/service';
+import type { SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { createKafkaTransport } from './kafka/transport.ts';
@@ -36,6 +40,10 @@ export const busEnv = {
   EVENT_BUS_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(16),
   KAFKA_BROKERS: brokerList.optional(),
   KAFKA_CLIENT_ID: z.string().min(1).max(100).default('harvest'),
+  KAFKA_SSL: z.stringbool().default(false),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
   OUTBOX_RELAY: z.enum(['on', 'off']).default('on'),
 };
 
@@ -48,15 +56,26 @@ export type BusEnv = z.infer<typeof busEnvSchema>;
  * The cross-variable rule of the bus variables, for an app schema's `superRefine` (so a start-up with
  * EVENT_BUS=kafka and no brokers fails with one line naming KAFKA_BROKERS, like any other variable).
  */
-export function refineBusEnv(env: Pick<BusEnv, 'EVENT_BUS' | 'KAFKA_BROKERS'>, ctx: z.RefinementCtx): void {
-  if (env.EVENT_BUS === 'kafka' && !env.KAFKA_BROKERS) {
-    ctx.addIssue({ code: 'custom', path: ['KAFKA_BROKERS'], message: 'is required when EVENT_BUS=kafka' });
+export function refineBusEnv(env: BusEnv, ctx: z.RefinementCtx): void {
+  const problem = busEnvProblem(env);
+  if (problem) ctx.addIssue({ code: 'custom', path: [problem.variable], message: problem.message });
+}
+
+function busEnvProblem(env: BusEnv): { variable: string; message: string } | undefined {
+  if (env.EVENT_BUS === 'kafka' && !env.KAFKA_BROKERS) return { variable: 'KAFKA_BROKERS', message: 'is required when EVENT_BUS=kafka' };
+  if (env.KAFKA_SASL_MECHANISM && !env.KAFKA_SASL_USERNAME) {
+    return { variable: 'KAFKA_SASL_USERNAME', message: 'is required when KAFKA_SASL_MECHANISM is set' };
   }
+  if (env.KAFKA_SASL_MECHANISM && !env.KAFKA_SASL_PASSWORD) {
+    return { variable: 'KAFKA_SASL_PASSWORD', message: 'is required when KAFKA_SASL_MECHANISM is set' };
+  }
+  return undefined;
 }
 
 /** Throws a ConfigError naming the variable when the bus variables do not fit together. */
 export function checkBusEnv(env: BusEnv): BusEnv {
-  if (env.EVENT_BUS === 'kafka' && !env.KAFKA_BROKERS) throw new ConfigError('KAFKA_BROKERS', 'is required when EVENT_BUS=kafka');
+  const problem = busEnvProblem(env);
+  if (problem) throw new ConfigError(problem.variable, problem.message);
   return env;
 }
 
@@ -70,6 +89,19 @@ export interface BusTransportOptions {
   leaseMs?: number;
 }
 
+/** The kafkajs SASL options of the environment (checked by {@link checkBusEnv} first). */
+export function kafkaSasl(env: BusEnv): SASLOptions {
+  const credentials = { username: env.KAFKA_SASL_USERNAME ?? '', password: env.KAFKA_SASL_PASSWORD ?? '' };
+  switch (env.KAFKA_SASL_MECHANISM) {
+    case 'scram-sha-256':
+      return { mechanism: 'scram-sha-256', ...credentials };
+    case 'scram-sha-512':
+      return { mechanism: 'scram-sha-512', ...credentials };
+    default:
+      return { mechanism: 'plain', ...credentials };
+  }
+}
+
 /** The transport the environment selects. */
 export function createBusTransport(options: BusTransportOptions): Transport {
   const env = checkBusEnv(options.env);
@@ -81,6 +113,8 @@ export function createBusTransport(options: BusTransportOptions): Transport {
       prefix: env.EVENT_BUS_PREFIX,
       partitions: env.EVENT_BUS_PARTITIONS,
       log,
+      ssl: env.KAFKA_SSL,
+      ...(env.KAFKA_SASL_MECHANISM ? { sasl: kafkaSasl(env) } : {}),
       ...(options.leaseMs === undefined ? {} : { sessionTimeoutMs: options.leaseMs }),
     });
   }

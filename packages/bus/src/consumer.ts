@@ -71,7 +71,7 @@ export interface ConsumerOptions {
   transactionTimeoutMs?: number;
 }
 
-/** A running consumer. */
+/** A consumer: `start()` subscribes, `stop()` ends it for good (create a new one to start again). */
 export interface Consumer {
   readonly name: string;
   readonly topics: readonly string[];

@@ -55,8 +55,6 @@ export interface RelayOptions {
 export interface Relay {
   /** True while this relay holds the lock and publishes. */
   isActive(): boolean;
-  /** Resolves once this relay became active (tests and start-up logs). */
-  whenActive(): Promise<void>;
   /** Finishes the round in flight, releases the lock and closes the session. */
   stop(): Promise<void>;
 }
@@ -100,10 +98,6 @@ export function createRelay(options: RelayOptions): Relay {
   const metrics = options.registry ? busMetrics(options.registry) : undefined;
   const stopping = new AbortController();
   let active = false;
-  let becameActive: () => void = () => undefined;
-  const activePromise = new Promise<void>((resolve) => {
-    becameActive = resolve;
-  });
 
   // The backlog gauge counts with a short-lived pool of its own, so a scrape never waits behind a publishing round.
   const counter = options.registry ? new pg.Pool({ connectionString: options.databaseUrl, max: 1, idleTimeoutMillis: 10_000 }) : undefined;
@@ -159,13 +153,15 @@ export function createRelay(options: RelayOptions): Relay {
     let rows = await readBatch(client, []);
     try {
       while (!stopping.signal.aborted) {
+        // Housekeeping when due, also under sustained load (the rows in hand stay unpublished meanwhile).
+        if (Date.now() >= nextMaintenance) {
+          await marking;
+          await maintain(client).catch((error: unknown) => log.warn({ err: error }, 'relay housekeeping failed'));
+          nextMaintenance = Date.now() + maintainEveryMs;
+        }
         if (rows.length === 0) {
           await marking;
           markingIds = [];
-          if (Date.now() >= nextMaintenance) {
-            await maintain(client).catch((error: unknown) => log.warn({ err: error }, 'relay housekeeping failed'));
-            nextMaintenance = Date.now() + maintainEveryMs;
-          }
           await sleep(pollMs, stopping.signal);
           if (!stopping.signal.aborted) rows = await readBatch(client, []);
           continue;
@@ -228,7 +224,6 @@ export function createRelay(options: RelayOptions): Relay {
         active = true;
         metrics?.relayActive.set(1);
         log.info('relay active');
-        becameActive();
         await publishLoop(client);
       } catch (error) {
         if (!stopping.signal.aborted) log.error({ err: error }, 'relay round failed; reconnecting');
@@ -245,7 +240,6 @@ export function createRelay(options: RelayOptions): Relay {
 
   return {
     isActive: () => active,
-    whenActive: () => activePromise,
     async stop() {
       stopping.abort();
       // A round in flight normally finishes within milliseconds; a database that stopped answering does not.

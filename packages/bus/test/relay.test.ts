@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { appendEvent, appendEvents, type OutboxEventInput } from '@harvest/db';
 import { useTestDatabase } from '@harvest/db/testing';
+import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisTransport } from '../src/redis/transport.ts';
@@ -200,6 +201,17 @@ describe('outbox and relay', () => {
     );
     const lag = await transport.lag('g', ['economy']);
     expect(lag.every((entry) => entry.lag === 0)).toBe(true);
+    // Every group acknowledged everything: the streams were trimmed to nothing.
+    const redis = new Redis(REDIS_URL);
+    try {
+      await waitFor('the streams trimmed', async () => {
+        let entries = 0;
+        for (let p = 0; p < PARTITIONS; p++) entries += await redis.xlen(`${prefix}:stream:economy:${p}`);
+        return entries === 0;
+      });
+    } finally {
+      redis.disconnect();
+    }
   });
 
   describe('failover between relay processes', () => {

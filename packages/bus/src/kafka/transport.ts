@@ -12,7 +12,7 @@
  * set, and its pure half (kafka/mapping.ts) by unit tests against kafkajs' own types and classes.
  */
 import { randomUUID } from 'node:crypto';
-import { type Admin, Kafka, type KafkaMessage, type LogEntry, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { type Admin, Kafka, type KafkaMessage, type LogEntry, logLevel, Partitioners, type Producer, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import { assertBusName } from '../names.ts';
 import type { DeadLetter, LagEntry, OutgoingMessage, SubscribeOptions, Subscription, Transport } from '../transport.ts';
@@ -40,6 +40,10 @@ export interface KafkaTransportOptions {
   concurrency?: number;
   /** Consumer session timeout (ms): a dead member's partitions move after this. */
   sessionTimeoutMs?: number;
+  /** TLS to the brokers. */
+  ssl?: boolean;
+  /** SASL authentication (PLAIN or SCRAM). */
+  sasl?: SASLOptions;
 }
 
 /** Routes kafkajs' own logs into pino. */
@@ -59,7 +63,13 @@ function pinoLogCreator(log: Logger) {
 export function createKafkaTransport(options: KafkaTransportOptions): Transport {
   const prefix = assertBusName('prefix', options.prefix);
   const log = options.log;
-  const kafka = new Kafka({ clientId: options.clientId, brokers: [...options.brokers], logCreator: pinoLogCreator(log) });
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    logCreator: pinoLogCreator(log),
+    ...(options.ssl ? { ssl: true } : {}),
+    ...(options.sasl ? { sasl: options.sasl } : {}),
+  });
   const known = new Set<string>();
   const consumers = new Set<Subscription>();
   let producer: Promise<Producer> | undefined;

@@ -53,6 +53,15 @@ export interface RedisTransportOptions {
   consumerName?: string;
 }
 
+/**
+ * Appends a batch, one entry per key: one script call instead of a MULTI of XADDs (several times faster). Declared
+ * with a shebang, so Redis refuses the whole script up front when it is out of memory: a batch lands whole or not at
+ * all, and a retry can only repeat it (consumers drop repeats by event id), never reorder it.
+ */
+const XADD_MANY = `#!lua
+for i = 1, #KEYS do redis.call('XADD', KEYS[i], '*', 'k', ARGV[2 * i - 1], 'e', ARGV[2 * i]) end
+return #KEYS`;
+
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
@@ -64,6 +73,11 @@ interface Slot {
 }
 
 type Entry = [id: string, fields: string[]];
+
+/** The script command {@link XADD_MANY} defines on the client: `xaddMany(numKeys, ...keys, ...key/value pairs)`. */
+interface XaddMany {
+  xaddMany(numKeys: number, ...keysAndArgs: string[]): Promise<number>;
+}
 
 function fieldsToMap(fields: readonly string[]): Record<string, string> {
   const map: Record<string, string> = {};
@@ -82,6 +96,12 @@ function pairs(row: unknown): Record<string, unknown> {
 function parseStreamId(id: string): [bigint, bigint] {
   const [ms, seq] = id.split('-');
   return [BigInt(ms ?? '0'), BigInt(seq ?? '0')];
+}
+
+/** The smallest stream id after `id`. */
+function nextStreamId(id: string): string {
+  const [ms, seq] = parseStreamId(id);
+  return `${ms}-${seq + 1n}`;
 }
 
 function compareStreamIds(a: string, b: string): number {
@@ -105,6 +125,7 @@ export function createRedisTransport(options: RedisTransportOptions): Transport 
   const blockMs = Math.min(options.blockMs ?? 2_000, Math.floor(leaseMs / 4));
   const log = options.log;
   const redis = new Redis(options.url, { lazyConnect: false });
+  redis.defineCommand('xaddMany', { lua: XADD_MANY });
   redis.on('error', (error) => log.warn({ err: error }, 'redis transport connection error'));
   const subscriptions = new Set<Subscription>();
 
@@ -113,22 +134,9 @@ export function createRedisTransport(options: RedisTransportOptions): Transport 
 
   async function publish(messages: readonly OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    // One MULTI: the batch is applied whole or not at all, so a retry can only repeat a prefix (consumers drop the
-    // repeats by event id), never reorder.
-    const multi = redis.multi();
-    for (const message of messages) {
-      multi.xadd(
-        streamKey(assertBusName('topic', message.topic), partitionFor(message.key, partitions)),
-        '*',
-        'k',
-        message.key,
-        'e',
-        message.value,
-      );
-    }
-    const results = await multi.exec();
-    if (!results) throw new Error('redis publish: transaction aborted');
-    for (const [error] of results) if (error) throw error;
+    const keys = messages.map((message) => streamKey(assertBusName('topic', message.topic), partitionFor(message.key, partitions)));
+    const args = messages.flatMap((message) => [message.key, message.value]);
+    await (redis as Redis & XaddMany).xaddMany(keys.length, ...keys, ...args);
   }
 
   async function subscribe(subscribeOptions: SubscribeOptions): Promise<Subscription> {
@@ -482,16 +490,17 @@ export function createRedisTransport(options: RedisTransportOptions): Transport 
       for (const stream of keys) {
         const groups = await groupInfo(stream);
         if (groups.length === 0) continue;
+        // The oldest entry some group still needs: its oldest pending entry, else the one after its last delivery.
         let keepFrom: string | undefined;
         for (const info of groups) {
-          let needed = String(info['last-delivered-id'] ?? '0-0');
+          let needed = nextStreamId(String(info['last-delivered-id'] ?? '0-0'));
           if (Number(info.pending ?? 0) > 0) {
             const summary = (await redis.xpending(stream, String(info.name))) as unknown[];
             if (typeof summary[1] === 'string') needed = summary[1];
           }
           if (keepFrom === undefined || compareStreamIds(needed, keepFrom) < 0) keepFrom = needed;
         }
-        if (keepFrom && keepFrom !== '0-0') await redis.xtrim(stream, 'MINID', '~', keepFrom);
+        if (keepFrom && keepFrom !== '0-1') await redis.xtrim(stream, 'MINID', keepFrom);
       }
     } while (cursor !== '0');
   }
