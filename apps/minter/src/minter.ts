@@ -24,7 +24,7 @@ export interface MinterDeps {
   log: Logger;
   metrics: MinterMetrics;
   /** The Immutable provider, built by the caller (its SDK is loaded only when MINTER_PROVIDER=immutable). */
-  immutable?: (contracts: { cards: string; land: string }) => Promise<MintProvider>;
+  immutable?: () => Promise<MintProvider>;
 }
 
 export interface Minter {
@@ -60,7 +60,7 @@ export async function createMinter(deps: MinterDeps): Promise<Minter> {
   let provider: MintProvider;
   if (env.MINTER_PROVIDER === 'immutable') {
     if (!deps.immutable) throw new Error('MINTER_PROVIDER=immutable needs the Immutable provider');
-    provider = await deps.immutable(contracts);
+    provider = await deps.immutable();
   } else {
     provider = createDirectMinter({
       db,

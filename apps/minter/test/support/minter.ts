@@ -4,8 +4,9 @@ import type { Db } from '@harvest/db';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { configOf, envFrom, type MinterConfig } from '../../src/env.ts';
+import { immutableProviderFactory } from '../../src/immutable/provider.ts';
 import { createMinterMetrics, type MinterMetrics } from '../../src/metrics.ts';
-import { createMinter, type Minter, type MinterDeps } from '../../src/minter.ts';
+import { createMinter, type Minter } from '../../src/minter.ts';
 
 export function redisUrl(): string {
   return process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -47,15 +48,13 @@ export interface RunningMinter {
 }
 
 /** Starts a minter in this process and waits until it leads. */
-export async function startTestMinter(
-  db: Db,
-  env: Record<string, string>,
-  extra: Pick<MinterDeps, 'immutable'> = {},
-): Promise<RunningMinter> {
+export async function startTestMinter(db: Db, env: Record<string, string>): Promise<RunningMinter> {
   const config = configOf(envFrom(env));
   const connection = new Redis(redisUrl(), { maxRetriesPerRequest: null });
   const metrics = createMinterMetrics();
-  const minter = await createMinter({ config, db, connection, log: pino({ level: 'silent' }), metrics, ...extra });
+  const log = pino({ level: 'silent' });
+  const immutable = config.env.MINTER_PROVIDER === 'immutable' ? immutableProviderFactory({ config, db, log, metrics }) : undefined;
+  const minter = await createMinter({ config, db, connection, log, metrics, ...(immutable ? { immutable } : {}) });
   await minter.ready;
   return {
     minter,

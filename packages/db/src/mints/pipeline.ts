@@ -197,10 +197,10 @@ export async function markMintItemsSubmittedInTx(
 /** Marks items as mined in `txHash` at `blockNumber` (a receipt, not yet final). */
 export async function markMintItemsMined(
   db: Db,
-  input: { itemIds: readonly string[]; txHash: string; blockNumber: bigint },
+  input: { itemIds: readonly string[]; txHash: string; blockNumber: bigint | null },
 ): Promise<void> {
   await db.$executeRaw`
-    UPDATE mint_items SET status = 'mined', tx_hash = ${input.txHash}, block_number = ${input.blockNumber.toString()}::bigint, updated_at = now()
+    UPDATE mint_items SET status = 'mined', tx_hash = ${input.txHash}, block_number = ${input.blockNumber?.toString() ?? null}::bigint, updated_at = now()
     WHERE id = ANY(${[...input.itemIds]}::uuid[]) AND status IN ('batched', 'submitted', 'mined')`;
 }
 
@@ -255,7 +255,8 @@ export interface MintedToken {
   /** The holder now (the minted-to wallet unless it moved since). */
   owner: string;
   txHash: string;
-  blockNumber: bigint;
+  /** The mint's block (null when the provider does not say, e.g. Immutable's minting API). */
+  blockNumber: bigint | null;
 }
 
 /** What {@link confirmMintedTokens} did with each token. */
@@ -338,7 +339,7 @@ export async function confirmMintedTokens(
         }
         await tx.$executeRaw`
           UPDATE mint_items SET status = 'confirmed', live = true, failure_code = NULL, failure_reason = NULL,
-            tx_hash = ${token.txHash}, block_number = ${token.blockNumber.toString()}::bigint,
+            tx_hash = ${token.txHash}, block_number = ${token.blockNumber?.toString() ?? null}::bigint,
             confirmed_by = ${input.by}, confirmed_at = now(), updated_at = now()
           WHERE id = ${item.id}::uuid`;
         outcome.confirmed.push(id);
