@@ -50,6 +50,8 @@ export * from './idempotency/index.ts';
 export * from './identity/index.ts';
 export * from './inventory/index.ts';
 export * from './ledger/index.ts';
+// Marketplace (apps/marketplace): listings of signed orders, search, activity feed, reconciler.
+export * from './market/index.ts';
 // Matches (instance-server): creation with locked decks, transcript as the match goes, settlement, sweeper, ladder.
 export * from './matches/index.ts';
 export * from './mints/index.ts';
