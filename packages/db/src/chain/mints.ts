@@ -36,12 +36,15 @@ export async function confirmPendingMints(
   input: { chainId: number; contracts: ChainContracts; epoch: number; limit?: number },
 ): Promise<PendingMintsResult> {
   const rows = await db.$queryRaw<PendingRow[]>`
-    SELECT p.tx_hash, p.log_index, p.block_number, p.contract, p.token_id::text, COALESCE(o.owner, t.to_address) AS holder
-    FROM chain_pending_mints p
-    JOIN chain_transfers t ON t.chain_id = p.chain_id AND t.tx_hash = p.tx_hash AND t.log_index = p.log_index
-    LEFT JOIN chain_token_owners o ON o.chain_id = p.chain_id AND o.contract = p.contract AND o.token_id = p.token_id
-    WHERE p.chain_id = ${input.chainId}::int
-    ORDER BY p.block_number, p.log_index LIMIT ${input.limit ?? 500}::int`;
+    WITH pending AS (
+      SELECT * FROM chain_pending_mints WHERE chain_id = ${input.chainId}::int ORDER BY block_number, log_index LIMIT ${input.limit ?? 500}::int
+    )
+    SELECT p.tx_hash, p.log_index, p.block_number, p.contract, p.token_id::text,
+      COALESCE(
+        (SELECT o.owner FROM chain_token_owners o WHERE o.chain_id = p.chain_id AND o.contract = p.contract AND o.token_id = p.token_id),
+        (SELECT t.to_address FROM chain_transfers t WHERE t.chain_id = p.chain_id AND t.tx_hash = p.tx_hash AND t.log_index = p.log_index)
+      ) AS holder
+    FROM pending p ORDER BY p.block_number, p.log_index`;
   if (rows.length === 0) return { handled: 0, outcomes: [], moves: [] };
   const outcomes: PendingMintsResult['outcomes'] = [];
   for (const contract of [...new Set(rows.map((r) => r.contract))]) {

@@ -298,21 +298,53 @@ interface FinalSaleRow {
   price: string;
 }
 
+const transferRow = (t: TransferEvent): FinalTransferRow => ({
+  tx_hash: t.txHash,
+  log_index: t.logIndex,
+  block_number: t.blockNumber,
+  contract: t.contract,
+  token_id: t.tokenId.toString(),
+  from_address: t.from,
+  to_address: t.to,
+});
+
+const saleRow = (e: SaleEvent): FinalSaleRow => ({
+  tx_hash: e.txHash,
+  log_index: e.logIndex,
+  order_hash: e.orderHash,
+  maker: e.maker,
+  taker: e.taker,
+  collection: e.collection,
+  token_id: e.tokenId.toString(),
+  currency: e.currency,
+  price: e.price.toString(),
+});
+
 /**
  * Moves the finalized block from the checkpoint's to `to`: appends the outbox events of every transfer and sale in
  * between, in chain order, and queues the mints among them for confirmation. The caller updates the checkpoint.
  */
-async function finalizeRowsInTx(tx: DbTransaction, writer: ChainWriter, from: bigint, to: bigint): Promise<number> {
+async function finalizeRowsInTx(
+  tx: DbTransaction,
+  writer: ChainWriter,
+  from: bigint,
+  to: bigint,
+  known?: { transfers: readonly TransferEvent[]; sales: readonly SaleEvent[] },
+): Promise<number> {
   if (to <= from) return 0;
   const { chainId, contracts } = writer;
-  const transfers = await tx.$queryRaw<FinalTransferRow[]>`
-    SELECT tx_hash, log_index, block_number, contract, token_id::text, from_address, to_address FROM chain_transfers
-    WHERE chain_id = ${chainId}::int AND block_number > ${str(from)}::bigint AND block_number <= ${str(to)}::bigint
-    ORDER BY block_number, log_index`;
-  const sales = await tx.$queryRaw<FinalSaleRow[]>`
-    SELECT tx_hash, log_index, order_hash, maker, taker, collection, token_id::text, currency, price::text FROM chain_sales
-    WHERE chain_id = ${chainId}::int AND block_number > ${str(from)}::bigint AND block_number <= ${str(to)}::bigint
-    ORDER BY block_number, log_index`;
+  const transfers = known
+    ? known.transfers.map(transferRow)
+    : await tx.$queryRaw<FinalTransferRow[]>`
+        SELECT tx_hash, log_index, block_number, contract, token_id::text, from_address, to_address FROM chain_transfers
+        WHERE chain_id = ${chainId}::int AND block_number > ${str(from)}::bigint AND block_number <= ${str(to)}::bigint
+        ORDER BY block_number, log_index`;
+  const sales = known
+    ? known.sales.map(saleRow)
+    : await tx.$queryRaw<FinalSaleRow[]>`
+        SELECT tx_hash, log_index, order_hash, maker, taker, collection, token_id::text, currency, price::text FROM chain_sales
+        WHERE chain_id = ${chainId}::int AND block_number > ${str(from)}::bigint AND block_number <= ${str(to)}::bigint
+        ORDER BY block_number, log_index`;
   const events: OutboxEventInput[] = [];
   const mints: FinalTransferRow[] = [];
   for (const t of transfers) {
@@ -359,10 +391,14 @@ async function finalizeRowsInTx(tx: DbTransaction, writer: ChainWriter, from: bi
   }
   await appendEvents(tx, events);
   if (mints.length > 0) {
+    // Only tokens some mint item names: confirmMintedTokens answers any other token `unknown` (minted outside the
+    // game), so queueing it would change nothing.
     await tx.$executeRaw`
       INSERT INTO chain_pending_mints (chain_id, tx_hash, log_index, block_number, contract, token_id)
       SELECT ${chainId}::int, x.* FROM unnest(${mints.map((m) => m.tx_hash)}::text[], ${mints.map((m) => m.log_index)}::int[],
-        ${mints.map((m) => str(BigInt(m.block_number)))}::bigint[], ${mints.map((m) => m.contract)}::text[], ${mints.map((m) => m.token_id)}::numeric[]) AS x
+        ${mints.map((m) => str(BigInt(m.block_number)))}::bigint[], ${mints.map((m) => m.contract)}::text[], ${mints.map((m) => m.token_id)}::numeric[])
+        AS x(tx_hash, log_index, block_number, contract, token_id)
+      WHERE EXISTS (SELECT 1 FROM mint_items i WHERE i.chain_id = ${chainId}::int AND i.contract = x.contract AND i.token_id = x.token_id)
       ON CONFLICT DO NOTHING`;
   }
   return events.length;
@@ -389,7 +425,13 @@ export async function applyFinalRange(
     if (outside)
       throw new AppError('VALIDATION_FAILED', `event at block ${outside.blockNumber} outside ${input.fromBlock}-${input.toBlock}`);
     const written = await writeEventsInTx(tx, input, input.events);
-    const published = await finalizeRowsInTx(tx, input, checkpoint.finalizedBlock, input.toBlock);
+    // The head is the finalized block, and rows are only ever written with the head that covers them, so the rows
+    // of (finalized, toBlock] are exactly these events: they become final without being read back.
+    const kinds = byKind(input.events);
+    const published = await finalizeRowsInTx(tx, input, checkpoint.finalizedBlock, input.toBlock, {
+      transfers: kinds.transfers,
+      sales: kinds.sales,
+    });
     const hash = input.toHash ?? null;
     await tx.$executeRaw`DELETE FROM chain_blocks WHERE chain_id = ${input.chainId}::int`;
     await tx.$executeRaw`
