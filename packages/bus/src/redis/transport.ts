@@ -481,7 +481,10 @@ export function createRedisTransport(options: RedisTransportOptions): Transport 
     return out;
   }
 
-  /** Trims each stream up to the oldest entry some group still needs (pending, or not yet delivered). */
+  /**
+   * Trims each stream up to the oldest entry some group still needs (pending, or not yet delivered), and forgets
+   * consumer names of processes long gone.
+   */
   async function maintain(): Promise<void> {
     let cursor = '0';
     do {
@@ -501,6 +504,15 @@ export function createRedisTransport(options: RedisTransportOptions): Transport 
           if (keepFrom === undefined || compareStreamIds(needed, keepFrom) < 0) keepFrom = needed;
         }
         if (keepFrom && keepFrom !== '0-1') await redis.xtrim(stream, 'MINID', keepFrom);
+        // Every process start is a new consumer name; forget those that hold nothing and have been idle an hour.
+        for (const info of groups) {
+          const group = String(info.name);
+          for (const consumer of ((await redis.xinfo('CONSUMERS', stream, group)) as unknown[]).map(pairs)) {
+            if (Number(consumer.pending) === 0 && Number(consumer.idle) > 60 * 60 * 1000) {
+              await redis.xgroup('DELCONSUMER', stream, group, String(consumer.name));
+            }
+          }
+        }
       }
     } while (cursor !== '0');
   }
