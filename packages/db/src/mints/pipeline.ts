@@ -466,3 +466,20 @@ export async function reviveDeadMintBatch(db: Db, batchId: string): Promise<void
   const sent = await db.$queryRaw<Array<{ n: number }>>`SELECT count(*)::int AS n FROM mint_transactions WHERE batch_id = ${batchId}::uuid`;
   await setMintBatchStatusInTx(db, batchId, (sent[0]?.n ?? 0) > 0 ? 'sent' : 'pending', null);
 }
+
+/**
+ * Gives up on a dead-lettered batch: its open items fail (cards back in game, code ADMIN). Refused (CONFLICT)
+ * once any of it may have reached the chain or the provider (a journaled transaction, a submitted item): then only
+ * a retry, which asks the chain, may settle it.
+ */
+export async function failDeadMintBatch(db: Db, batchId: string): Promise<string[]> {
+  const batch = await getMintBatch(db, batchId);
+  if (!batch) throw new AppError('MINT_BATCH_NOT_FOUND', `no mint batch ${batchId}`);
+  if (batch.status !== 'dead') throw new AppError('MINT_BATCH_NOT_DEAD', `batch ${batchId} is ${batch.status}, not dead`);
+  const sent = await db.$queryRaw<Array<{ n: number }>>`SELECT count(*)::int AS n FROM mint_transactions WHERE batch_id = ${batchId}::uuid`;
+  const open = batch.items.filter((i) => i.status !== 'confirmed' && i.status !== 'failed');
+  if ((sent[0]?.n ?? 0) > 0 || open.some((i) => i.status !== 'batched' && i.status !== 'queued')) {
+    throw new AppError('CONFLICT', `batch ${batchId} may have reached the chain; retry it instead, the chain decides`);
+  }
+  return failMintItems(db, { itemIds: open.map((i) => i.id), code: 'ADMIN' });
+}
