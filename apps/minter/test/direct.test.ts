@@ -4,11 +4,15 @@
  */
 import { cardTokenId, createMintRequest, type Db, getMintRequest, getMintRequestsById } from '@harvest/db';
 import { useTestDatabase } from '@harvest/db/testing';
+import { createHttpApp, registerApi } from '@harvest/service';
 import { harvestCardsAbi, harvestLandAbi } from '@harvest/shared/abi';
+import { pino } from 'pino';
 import { createPublicClient, createWalletClient, getAddress, http, type PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { hardhat } from 'viem/chains';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The metadata routes as game-api serves them (the contracts' tokenURI points there), on an app of this test's own.
+import { metadataRoutes } from '../../game-api/src/routes/mints/metadata.ts';
 import { type LocalChain, startLocalChain } from './support/chain.ts';
 import { queuePrefix, type RunningMinter, startTestMinter, testEnv, waitFor } from './support/minter.ts';
 import { createPlayer, publishRepoGameData } from './support/world.ts';
@@ -86,6 +90,37 @@ describe('direct minter on a local chain', () => {
     expect(events.filter((e) => (e.payload as { cardId: string }).cardId === player.cardIds[0])).toHaveLength(1);
     const view = await getMintRequest(db, { playerId: player.id, requestId: request.id });
     expect(view.finishedAt).not.toBeNull();
+
+    // The metadata URL the contract gives for the token serves valid ERC-721 JSON and an SVG.
+    const tokenId = BigInt(done.items[0]?.tokenId ?? '0');
+    const uri = await client.readContract({
+      address: contracts().cards as `0x${string}`,
+      abi: harvestCardsAbi,
+      functionName: 'tokenURI',
+      args: [tokenId],
+    });
+    const path = new URL(uri).pathname;
+    expect(path).toBe(`/metadata/cards/${tokenId}`);
+    const app = createHttpApp({ name: 'metadata-test', log: pino({ level: 'silent' }), dependencies: {} });
+    await registerApi(app, { title: 'metadata', version: '0', docs: false });
+    await app.register(metadataRoutes, { db, chainId: 31337 });
+    const json = await app.inject({ method: 'GET', url: path });
+    expect(json.statusCode, json.body).toBe(200);
+    expect(json.headers['content-type']).toMatch(/^application\/json/);
+    const metadata = JSON.parse(json.body) as {
+      name: string;
+      description: string;
+      image: string;
+      attributes: Array<{ trait_type: string; value: unknown }>;
+    };
+    expect(metadata.name.length).toBeGreaterThan(0);
+    expect(metadata.attributes.map((a) => a.trait_type)).toEqual(expect.arrayContaining(['Rarity', 'Element', 'Cost', 'Attack', 'Health']));
+    const svg = Buffer.from(metadata.image.replace(/^data:image\/svg\+xml;base64,/, ''), 'base64').toString('utf8');
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"[\s\S]*<\/svg>$/);
+    const image = await app.inject({ method: 'GET', url: `${path}/image.svg` });
+    expect(image.headers['content-type']).toMatch(/^image\/svg\+xml/);
+    expect(image.body).toBe(svg);
+    await app.close();
   });
 
   it('mints a land parcel: the parcel gets its token id and the wallet owns the token', async () => {
