@@ -95,6 +95,8 @@ export function renderCardSvg(card: CardArt): string {
   const [light, dark] = ELEMENT_COLOURS[card.element] ?? ['#cccccc', '#555555'];
   const gem = RARITY_COLOURS[card.rarity] ?? '#ffffff';
   const rules = [card.keywords.join(' · '), card.effect ?? ''].filter(Boolean).join('. ');
+  // Unique per token: several images inlined in one page must not share a gradient id.
+  const bg = `card-bg-${card.tokenId}`;
   const stats =
     card.attack !== null && card.health !== null
       ? `<circle cx="40" cy="440" r="26" fill="#c0392b" stroke="#fff" stroke-width="3"/><text x="40" y="449" font-size="26" text-anchor="middle" fill="#fff" font-weight="bold">${card.attack}</text>` +
@@ -102,8 +104,8 @@ export function renderCardSvg(card: CardArt): string {
       : '';
   return [
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 320 480" width="320" height="480" font-family="Georgia, serif">',
-    `<defs><linearGradient id="bg" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="${light}"/><stop offset="1" stop-color="${dark}"/></linearGradient></defs>`,
-    '<rect x="4" y="4" width="312" height="472" rx="18" fill="url(#bg)" stroke="#222" stroke-width="4"/>',
+    `<defs><linearGradient id="${bg}" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="${light}"/><stop offset="1" stop-color="${dark}"/></linearGradient></defs>`,
+    `<rect x="4" y="4" width="312" height="472" rx="18" fill="url(#${bg})" stroke="#222" stroke-width="4"/>`,
     '<rect x="20" y="70" width="280" height="170" rx="10" fill="#fffbe6" fill-opacity="0.85"/>',
     `<text x="160" y="165" font-size="64" text-anchor="middle" fill="${dark}" font-weight="bold">${xmlEscape(card.element.slice(0, 1).toUpperCase())}</text>`,
     `<text x="160" y="215" font-size="14" text-anchor="middle" fill="#333">${xmlEscape(`${title(card.element)} ${card.kind}`)}</text>`,
@@ -130,10 +132,11 @@ export function renderLandSvg(land: LandArt): string {
     cells.push(`<rect x="${x}" y="${y}" width="54" height="38" rx="6" fill="#6d4c41" stroke="#3e2723" stroke-width="2"/>`);
   }
   const perk = land.perk ? `${land.perk.name}: ${land.perk.detail}` : 'No perk';
+  const bg = `land-bg-${land.tokenId}`;
   return [
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 320 480" width="320" height="480" font-family="Georgia, serif">',
-    `<defs><linearGradient id="bg" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="${light}"/><stop offset="1" stop-color="${dark}"/></linearGradient></defs>`,
-    '<rect x="4" y="4" width="312" height="472" rx="18" fill="url(#bg)" stroke="#222" stroke-width="4"/>',
+    `<defs><linearGradient id="${bg}" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="${light}"/><stop offset="1" stop-color="${dark}"/></linearGradient></defs>`,
+    `<rect x="4" y="4" width="312" height="472" rx="18" fill="url(#${bg})" stroke="#222" stroke-width="4"/>`,
     `<text x="160" y="50" font-size="24" text-anchor="middle" fill="#fff" font-weight="bold">${xmlEscape(title(land.parcelId))}</text>`,
     `<text x="160" y="80" font-size="14" text-anchor="middle" fill="#fff">${xmlEscape(`${title(land.biome)} · ${land.plots} plots`)}</text>`,
     ...cells,
