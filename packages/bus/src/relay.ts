@@ -55,6 +55,8 @@ export interface RelayOptions {
 export interface Relay {
   /** True while this relay holds the lock and publishes. */
   isActive(): boolean;
+  /** Resolves once this relay has become active (tests, start-up ordering). */
+  whenActive(): Promise<void>;
   /** Finishes the round in flight, releases the lock and closes the session. */
   stop(): Promise<void>;
 }
@@ -98,6 +100,10 @@ export function createRelay(options: RelayOptions): Relay {
   const metrics = options.registry ? busMetrics(options.registry) : undefined;
   const stopping = new AbortController();
   let active = false;
+  let becameActive: () => void = () => undefined;
+  const activePromise = new Promise<void>((resolve) => {
+    becameActive = resolve;
+  });
 
   // The backlog gauge counts with a short-lived pool of its own, so a scrape never waits behind a publishing round.
   const counter = options.registry ? new pg.Pool({ connectionString: options.databaseUrl, max: 1, idleTimeoutMillis: 10_000 }) : undefined;
@@ -224,6 +230,7 @@ export function createRelay(options: RelayOptions): Relay {
         active = true;
         metrics?.relayActive.set(1);
         log.info('relay active');
+        becameActive();
         await publishLoop(client);
       } catch (error) {
         if (!stopping.signal.aborted) log.error({ err: error }, 'relay round failed; reconnecting');
@@ -240,6 +247,7 @@ export function createRelay(options: RelayOptions): Relay {
 
   return {
     isActive: () => active,
+    whenActive: () => activePromise,
     async stop() {
       stopping.abort();
       // A round in flight normally finishes within milliseconds; a database that stopped answering does not.

@@ -77,7 +77,9 @@ describe('outbox and relay', () => {
     ).rejects.toThrow('the change failed');
     expect(await database.db.outboxEvent.count()).toBe(before);
     const kept = await database.db.$transaction((tx) => appendEvent(tx, harvested(key, 1)));
-    relay(transport);
+    const running = relay(transport);
+    await running.whenActive();
+    expect(running.isActive()).toBe(true);
     await waitFor('the committed event', () => received.some((event) => event.id === kept.id));
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(received.filter((event) => event.key === key)).toEqual([{ id: kept.id, key, n: 1, type: 'harvested' }]);
