@@ -2,6 +2,7 @@ import { createDb } from '@harvest/db';
 import { chainDependency, createLogger, postgresDependency, redisDependency, serve } from '@harvest/service';
 import { Redis } from 'ioredis';
 import { buildApp } from './app.ts';
+import { readDeployments } from './deployments.ts';
 import { configOf, readEnv } from './env.ts';
 import { createMinterMetrics } from './metrics.ts';
 import { createMinter, type Minter } from './minter.ts';
@@ -21,13 +22,22 @@ const dependencies = {
 
 let minter: Minter | null = null;
 let webhook: WebhookServer | null = null;
+// Without a deployments file for CHAIN_ID (an external chain nobody deployed to yet) the process stays up without
+// workers and /readyz names the problem; requests wait in the database (game-api refuses new ones meanwhile).
+let contractsProblem: string | null = null;
+try {
+  readDeployments(config.deploymentsFile, env.CHAIN_ID);
+} catch (error) {
+  contractsProblem = (error as Error).message;
+  log.error({ deploymentsFile: config.deploymentsFile }, `no contracts to mint into: ${contractsProblem}`);
+}
 try {
   const immutable =
     env.MINTER_PROVIDER === 'immutable'
-      ? // The Immutable SDK is imported only here, only for this provider (immutable/quiet.ts silences its metrics).
+      ? // The Immutable SDK is imported only here, only for this provider (immutable/sdk.ts silences its metrics).
         (await import('./immutable/provider.ts')).immutableProviderFactory({ config, db, log, metrics })
       : undefined;
-  if (env.MINTER_WORKERS) {
+  if (env.MINTER_WORKERS && contractsProblem === null) {
     minter = await createMinter({ config, db, connection, log, metrics, ...(immutable ? { immutable } : {}) });
     // A minter that cannot start its workers must not look healthy: exit (the supervisor restarts it).
     minter.ready.catch(() => process.exit(1));
@@ -37,8 +47,13 @@ try {
   process.stderr.write(`config error: ${(error as Error).message}\n`);
   process.exit(1);
 }
+const problem = contractsProblem;
+const checks = {
+  ...dependencies,
+  ...(problem === null ? {} : { contracts: { check: async () => Promise.reject(new Error(problem)), close: async () => undefined } }),
+};
 
-const app = await buildApp({ log, dependencies, registry: metrics.registry, db });
+const app = await buildApp({ log, dependencies: checks, registry: metrics.registry, db });
 await serve({
   app,
   host: env.HOST,

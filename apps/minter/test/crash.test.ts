@@ -12,26 +12,23 @@ import { useTestDatabase } from '@harvest/db/testing';
 import { harvestCardsAbi } from '@harvest/shared/abi';
 import { createPublicClient, getAddress, http, zeroAddress } from 'viem';
 import { hardhat } from 'viem/chains';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalChain, startLocalChain } from './support/chain.ts';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { queuePrefix, testEnv, waitFor } from './support/minter.ts';
 import { createPlayer, publishRepoGameData, type TestPlayer } from './support/world.ts';
 
 const database = useTestDatabase();
-let chain: LocalChain;
+const chain = inject('chain');
 let db: Db;
 const children = new Set<ChildProcess>();
 const SERVER = join(import.meta.dirname, '..', 'src', 'server.ts');
 
 beforeAll(async () => {
   db = database.db;
-  chain = await startLocalChain();
   await publishRepoGameData(db);
 });
 
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
-  await chain?.stop();
 });
 
 /** Starts the minter process; resolves its exit, and `crashed` once it announced its crash point. */
@@ -64,6 +61,12 @@ const pick = (max: number) => 1 + Math.floor(Math.random() * max);
 
 describe('minter crash safety', () => {
   it('100 requests, SIGKILLed before send, after send and after the receipt: exactly 100 tokens, none twice, none stuck', async () => {
+    const client = createPublicClient({
+      chain: { ...hardhat, rpcUrls: { default: { http: [chain.rpcUrl] } } },
+      transport: http(chain.rpcUrl),
+    });
+    // The node is shared with the other chain tests of the project (one file at a time): count from here on.
+    const fromBlock = (await client.getBlockNumber()) + 1n;
     const players: TestPlayer[] = [];
     for (let i = 0; i < 10; i++) players.push(await createPlayer(db, 10));
     const contracts = { cards: chain.deployments.contracts.HarvestCards.address, land: chain.deployments.contracts.HarvestLand.address };
@@ -116,17 +119,13 @@ describe('minter crash safety', () => {
     expect((await last.exited).code).toBe(0);
 
     // The chain: exactly 100 mints, 100 distinct token ids, each in the wallet that asked for it.
-    const client = createPublicClient({
-      chain: { ...hardhat, rpcUrls: { default: { http: [chain.rpcUrl] } } },
-      transport: http(chain.rpcUrl),
-    });
     const address = contracts.cards as `0x${string}`;
     const mints = await client.getContractEvents({
       address,
       abi: harvestCardsAbi,
       eventName: 'Transfer',
       args: { from: zeroAddress },
-      fromBlock: 0n,
+      fromBlock,
     });
     expect(mints).toHaveLength(100);
     expect(new Set(mints.map((m) => m.args.tokenId?.toString())).size).toBe(100);

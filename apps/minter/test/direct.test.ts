@@ -10,15 +10,14 @@ import { pino } from 'pino';
 import { createPublicClient, createWalletClient, getAddress, http, type PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { hardhat } from 'viem/chains';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 // The metadata routes as game-api serves them (the contracts' tokenURI points there), on an app of this test's own.
 import { metadataRoutes } from '../../game-api/src/routes/mints/metadata.ts';
-import { type LocalChain, startLocalChain } from './support/chain.ts';
 import { queuePrefix, type RunningMinter, startTestMinter, testEnv, waitFor } from './support/minter.ts';
 import { createPlayer, publishRepoGameData } from './support/world.ts';
 
 const database = useTestDatabase();
-let chain: LocalChain;
+const chain = inject('chain');
 let client: PublicClient;
 let running: RunningMinter;
 let db: Db;
@@ -36,7 +35,6 @@ async function confirmed(requestId: string) {
 
 beforeAll(async () => {
   db = database.db;
-  chain = await startLocalChain();
   client = createPublicClient({ chain: { ...hardhat, rpcUrls: { default: { http: [chain.rpcUrl] } } }, transport: http(chain.rpcUrl) });
   await publishRepoGameData(db);
   running = await startTestMinter(
@@ -47,7 +45,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await running?.close();
-  await chain?.stop();
 });
 
 const contracts = () => ({
