@@ -225,3 +225,60 @@ describe('direct minter on a local chain', () => {
     expect(card.tokenId).toBeNull();
   });
 });
+
+describe('stuck transactions', () => {
+  it('replaces a transaction not mined in time with the same nonce and higher fees; the token is minted once', async () => {
+    const rpc = (method: string, params: unknown[] = []) =>
+      fetch(chain.rpcUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+      });
+    await running.close();
+    running = await startTestMinter(
+      db,
+      testEnv(
+        { databaseUrl: database.url, rpcUrl: chain.rpcUrl, deploymentsFile: chain.deploymentsFile, prefix: queuePrefix() },
+        { MINTER_STUCK_AFTER_MS: '800' },
+      ),
+    );
+    await rpc('evm_setAutomine', [false]);
+    try {
+      const player = await createPlayer(db, 1);
+      const request = await createMintRequest(db, {
+        playerId: player.id,
+        chainId: 31337,
+        walletAddress: player.wallet,
+        contracts: contracts(),
+        cardIds: player.cardIds,
+      });
+      const txs = await waitFor(async () => {
+        const journal = await db.mintTransaction.findMany({
+          where: { batch: { items: { some: { requestId: request.id } } } },
+          orderBy: { createdAt: 'asc' },
+        });
+        return journal.length >= 2 ? journal : undefined;
+      }, 20_000);
+      expect(new Set(txs.map((t) => t.nonce)).size).toBe(1);
+      expect(txs[1]?.replacesHash).toBe(txs[0]?.hash);
+      expect(BigInt(txs[1]?.maxFeePerGas.toFixed() ?? '0')).toBeGreaterThan(BigInt(txs[0]?.maxFeePerGas.toFixed() ?? '0'));
+      await rpc('evm_mine');
+      const done = await confirmed(request.id);
+      expect(done.status).toBe('confirmed');
+      const journal = await db.mintTransaction.findMany({ where: { nonce: txs[0]?.nonce } });
+      expect(journal.filter((t) => t.status === 'mined')).toHaveLength(1);
+      expect(journal.filter((t) => t.status === 'mined')[0]?.hash).not.toBe(txs[0]?.hash);
+      const tokenId = BigInt(done.items[0]?.tokenId ?? '0');
+      const transfers = await client.getContractEvents({
+        address: contracts().cards as `0x${string}`,
+        abi: harvestCardsAbi,
+        eventName: 'Transfer',
+        args: { tokenId },
+        fromBlock: 0n,
+      });
+      expect(transfers).toHaveLength(1);
+    } finally {
+      await rpc('evm_setAutomine', [true]);
+    }
+  });
+});

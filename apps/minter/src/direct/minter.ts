@@ -131,6 +131,11 @@ export function createDirectMinter(options: DirectMinterOptions): DirectMinter {
     await markMintItemsMined(db, { itemIds: items.map((i) => i.id), txHash: mint.txHash, blockNumber: mint.blockNumber });
     if (options.confirmedBy !== 'minter') return;
     await waitConfirmations(mint.blockNumber);
+    // A reorg may have moved or dropped the transaction while we waited: confirm only what is still where we saw it.
+    const receipt = await client.getTransactionReceipt({ hash: mint.txHash }).catch(() => null);
+    if (receipt?.status !== 'success' || receipt.blockNumber !== mint.blockNumber) {
+      throw new RetryableMintError(`mint ${mint.txHash} is no longer in block ${mint.blockNumber} (reorg); watching again`);
+    }
     const outcome = await confirmMintedTokens(db, {
       chainId: options.chainId,
       contract,
