@@ -293,7 +293,7 @@ export function createBot(options: BotOptions): Bot {
             try {
               await room.request(name, body);
               actions++;
-            } catch (error) {
+            } catch (_error) {
               refused++;
               // A refusal changes nothing; end the turn rather than repeat it.
               if (name !== 'endTurn') await room.request('endTurn', {}).catch(() => undefined);

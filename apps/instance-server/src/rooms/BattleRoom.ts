@@ -73,7 +73,6 @@ export class BattleRoom extends Room<{ state: BattleSchema }> {
   private seats: [SeatClient, SeatClient] = [this.newSeat(), this.newSeat()];
   private turnTimer: Delayed | null = null;
   private joinTimer: Delayed | null = null;
-  private heartbeat: Delayed | null = null;
   /** Accepted actions so far (the next action's sequence number). */
   private seq = 0;
   /** Intents are applied one at a time, in arrival order (each waits for its transcript row). */

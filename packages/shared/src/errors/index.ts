@@ -295,20 +295,26 @@ export const ERROR_DESCRIPTIONS = {
   CHAIN_RPC_RANGE_TOO_LARGE: 'The RPC endpoint refused an eth_getLogs range (too many results or too slow); the range is split.',
   CHAIN_RPC_CONTRADICTION:
     'An RPC answer contradicts itself or what the indexer already knows (e.g. logs of a block hash that is not the one asked for); refused and asked again.',
-  MARKET_WRONG_CHAIN: "The order (or the request) names another chain than the one this marketplace settles on; switch the wallet's network.",
+  MARKET_WRONG_CHAIN:
+    "The order (or the request) names another chain than the one this marketplace settles on; switch the wallet's network.",
   MARKET_COLLECTION_UNSUPPORTED: 'The order is for a token contract this marketplace does not trade (only the Harvest cards and land).',
-  MARKET_CURRENCY_UNSUPPORTED: 'The order asks for a currency this marketplace does not accept (the native currency, or an ERC-20 it lists).',
+  MARKET_CURRENCY_UNSUPPORTED:
+    'The order asks for a currency this marketplace does not accept (the native currency, or an ERC-20 it lists).',
   MARKET_PRICE_INVALID: 'The price is zero, not a whole number of the smallest unit, or above the largest uint256.',
   MARKET_ORDER_EXPIRED: 'The order has ended (or ends within the next minute); sign a new one.',
   MARKET_ORDER_NOT_STARTED: 'The order starts in the future; the marketplace lists only orders that can be filled now.',
-  MARKET_ORDER_WINDOW_TOO_LONG: 'The order ends further ahead than the marketplace allows (`details.maxSeconds`), or its start is after its end.',
-  MARKET_SIGNATURE_INVALID: "The signature is not the maker's EIP-712 signature of this order on this chain and marketplace (ECDSA or ERC-1271).",
-  MARKET_COUNTER_STALE: "The order's counter is not the maker's current counter on chain (`incrementCounter` voided it); sign with `details.current`.",
+  MARKET_ORDER_WINDOW_TOO_LONG:
+    'The order ends further ahead than the marketplace allows (`details.maxSeconds`), or its start is after its end.',
+  MARKET_SIGNATURE_INVALID:
+    "The signature is not the maker's EIP-712 signature of this order on this chain and marketplace (ECDSA or ERC-1271).",
+  MARKET_COUNTER_STALE:
+    "The order's counter is not the maker's current counter on chain (`incrementCounter` voided it); sign with `details.current`.",
   MARKET_ORDER_CLOSED: "The maker's salt of this order was already used on chain: the order was filled or cancelled.",
   MARKET_NOT_OWNER: 'The maker does not hold the token (as the chain indexer sees it).',
   MARKET_NOT_APPROVED: 'The marketplace contract is not approved to move the token (setApprovalForAll or approve first).',
   MARKET_CARD_LOCKED: 'The game card of this token is locked in a match; list it after the match.',
-  MARKET_TOKEN_UNAVAILABLE: 'The game does not hold this token as tradeable (being minted, burned or consumed); `details.state` says which.',
+  MARKET_TOKEN_UNAVAILABLE:
+    'The game does not hold this token as tradeable (being minted, burned or consumed); `details.state` says which.',
   MARKET_ALREADY_LISTED: 'The maker already has a live listing of this token; cancel it first.',
   LISTING_NOT_FOUND: 'No such listing (or it is not yours to cancel).',
   INTERNAL: 'An unexpected server error; the body never carries details.',
