@@ -7,10 +7,11 @@
 // mintBatch transactions of 250 and sends `transfers` transferFrom transactions (every one a Transfer log), then,
 // for each run, indexes the chain from scratch into a fresh database: the indexer process (apps/indexer
 // src/server.ts) until its checkpoint is final at the chain's final block, and Ponder (`ponder start`, HarvestCards
-// Transfer -> an event row and the token's holder) until every Transfer is in its table. Both figures are events per
-// second of wall-clock time from process start until every event is in its tables (start-up included for both;
-// Ponder's /ready comes first, then its realtime sync indexes the newest blocks); the indexer's own backfill-only rate
-// from its log is printed beside it. Prints the medians and the ratio.
+// Transfer -> an event row and the token's holder). Both figures are events per
+// second of wall-clock time from process start (start-up included for both): for this indexer until every event is
+// in its tables (the last block through its live follower), for Ponder until /ready (its historical backfill; the
+// newest blocks come after, through its realtime sync, and are reported beside). The indexer's backfill-only rate
+// from its log is printed too. Prints the medians and the ratio.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -56,6 +57,8 @@ function stop(child: ChildProcess): Promise<void> {
 }
 
 const chain = await startLocalChain();
+/** Children to stop however the bench ends. */
+const children: ChildProcess[] = [];
 try {
   const { rpcUrl, deployments, deploymentsFile } = chain;
   const accounts = (await devAccounts(rpcUrl)).map((a) => a.toLowerCase() as Hex);
@@ -121,6 +124,7 @@ try {
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
+    children.push(child);
     const done = new Promise<{ events: number; seconds: number }>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`indexer exited ${code}`)));
       createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
@@ -177,6 +181,7 @@ try {
           stdio: ['ignore', 'inherit', 'inherit'],
         },
       );
+      children.push(child);
       const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`ponder exited ${code}`))));
       const ready = (async () => {
         for (;;) {
@@ -187,25 +192,33 @@ try {
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
       })();
-      await Promise.race([ready, exited]);
-      // /ready means the historical part is done; the newest blocks (inside Ponder's finality window) are indexed
-      // by its realtime sync right after: the clock stops when every event is in the table.
-      const count = async () =>
-        Number(
-          (await database.db.$queryRawUnsafe<Array<{ n: bigint }>>(`SELECT count(*) AS n FROM bench_${run}.transfer_event`))[0]?.n ?? 0,
+      try {
+        await Promise.race([ready, exited]);
+        // /ready: Ponder's historical backfill is done. The newest blocks (inside its finality window) are left to
+        // its realtime sync, which on this chain was seen to take minutes for the last block; so Ponder's figure is
+        // the events indexed at /ready over the time to /ready (its backfill alone, start-up included), and the
+        // tail is reported beside it, waited for at most a minute.
+        const readyAt = (performance.now() - started) / 1000;
+        const count = async () =>
+          Number(
+            (await database.db.$queryRawUnsafe<Array<{ n: bigint }>>(`SELECT count(*) AS n FROM bench_${run}.transfer_event`))[0]?.n ?? 0,
+          );
+        const atReady = await count();
+        const deadline = Date.now() + 60_000;
+        let rows = atReady;
+        while (rows < logs.length && Date.now() < deadline && child.exitCode === null) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          rows = await count();
+        }
+        const allAt = rows === logs.length ? ((performance.now() - started) / 1000).toFixed(2) : 'more than a minute later';
+        ponder.push(atReady / readyAt);
+        say(
+          `ponder run ${run + 1}: ${atReady} events at /ready, ${readyAt.toFixed(2)} s from process start = ${Math.round(atReady / readyAt)} events/s (all ${logs.length}: ${allAt} s)`,
         );
-      const deadline = Date.now() + 600_000;
-      let rows = await count();
-      while (rows < logs.length && Date.now() < deadline && child.exitCode === null) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        rows = await count();
+      } finally {
+        await stop(child);
+        await database.drop();
       }
-      const seconds = (performance.now() - started) / 1000;
-      await stop(child);
-      await database.drop();
-      if (rows !== logs.length) throw new Error(`ponder wrote ${rows} transfers, the chain has ${logs.length}`);
-      ponder.push(rows / seconds);
-      say(`ponder run ${run + 1}: ${rows} events in ${seconds.toFixed(2)} s from process start = ${Math.round(rows / seconds)} events/s`);
     }
   };
   // Interleaved, so load from other processes on the machine falls on both alike.
@@ -218,9 +231,12 @@ try {
     `harvest indexer: median ${Math.round(median(harvest))} events/s from process start (backfill alone ${Math.round(median(harvestBackfill))} events/s), ${RUNS} runs`,
   );
   if (ponder.length > 0) {
-    say(`ponder 1.0.0:    median ${Math.round(median(ponder))} events/s from process start, ${RUNS} runs`);
+    say(
+      `ponder 1.0.0:    median ${Math.round(median(ponder))} events/s from process start to /ready (its historical backfill), ${RUNS} runs`,
+    );
     say(`ratio: ${(median(harvest) / median(ponder)).toFixed(2)}x Ponder (target 3x)`);
   }
 } finally {
+  await Promise.all(children.map((child) => stop(child)));
   await chain.stop();
 }
