@@ -14,6 +14,7 @@ import {
   finalizeBlocks,
   getTokenHolders,
   rollbackToAncestor,
+  syncAllHolders,
   type TransferEvent,
 } from '../../src/index.ts';
 import { useTestDatabase } from '../../src/testing/index.ts';
@@ -123,6 +124,39 @@ describe('chain store', () => {
     await expect(applyBlock(db, { ...writer, block: { ...block(13, 2), parentHash: hash(12, 2) }, events: [] })).rejects.toMatchObject({
       code: 'INDEXER_FENCED',
     });
+  });
+
+  it('moves tokens of a wallet linked after the fact to its player, and back to nobody when it is unlinked', async () => {
+    const db = database.db;
+    await db.cardDefinition.upsert({ where: { id: 'ember-finch' }, create: { id: 'ember-finch', contentVersion: 1 }, update: {} });
+    const player = await db.player.create({ data: {} });
+    const card = await db.cardInstance.create({
+      data: { definitionId: 'ember-finch', ownerId: null, origin: 'starter', contentVersion: 1, state: 'on_chain', tokenId: '77' },
+    });
+    const parcel = await db.landParcel.create({ data: { id: 'test-parcel', biome: 'meadow', plots: 4, fertility: 1, tokenId: '88' } });
+    const { epoch } = await claimChainWriter(db, { chainId: 5, startBlock: 1n });
+    const dave = '0x15d34aaf54267db7d7c367839aaf71a00a2c6a65';
+    await applyFinalRange(db, {
+      chainId: 5,
+      contracts,
+      epoch,
+      fromBlock: 1n,
+      toBlock: 2n,
+      toHash: hash(2),
+      events: [transfer(2, 0, 77n, ZERO, dave), { ...transfer(2, 1, 88n, ZERO, dave), collection: 'land', contract: contracts.land }],
+    });
+    expect(await syncAllHolders(db, { chainId: 5, contracts })).toEqual([]);
+    const wallet = await db.wallet.create({ data: { address: dave, playerId: player.id } });
+    const moves = await syncAllHolders(db, { chainId: 5, contracts });
+    expect(moves.map((m) => [m.asset, m.move, m.toPlayer])).toEqual([
+      ['card', 'transfer', player.id],
+      ['land', 'transfer', player.id],
+    ]);
+    expect(await db.cardInstance.findUniqueOrThrow({ where: { id: card.id } })).toMatchObject({ ownerId: player.id, state: 'on_chain' });
+    expect(await db.landParcel.findUniqueOrThrow({ where: { id: parcel.id } })).toMatchObject({ ownerId: player.id });
+    expect(await syncAllHolders(db, { chainId: 5, contracts })).toEqual([]);
+    await db.wallet.delete({ where: { id: wallet.id } });
+    expect((await syncAllHolders(db, { chainId: 5, contracts })).map((m) => m.toPlayer)).toEqual([null, null]);
   });
 
   it('tells which signed orders the chain made unfillable', async () => {
