@@ -30,6 +30,10 @@ export const envSchema = z.object({
   MARKET_MAX_ORDER_SECONDS: positiveInt.default(180 * 24 * 3600),
   /** How often the reconciler closes listings whose end is final on chain (ms). */
   MARKET_RECONCILE_MS: positiveInt.default(1000),
+  /** How long a search answer is reused while nothing changed (ms; 0: no cache). */
+  MARKET_SEARCH_CACHE_MS: z.coerce.number().int().min(0).default(1000),
+  /** How often the market version that invalidates cached searches is read (ms): searches are at most this far behind. */
+  MARKET_SEARCH_VERSION_POLL_MS: positiveInt.default(100),
   /** Requests per minute per client IP on read routes. */
   MARKET_RATE_LIMIT_READ: positiveInt.default(600),
   /** Requests per minute per client IP on write routes (list, cancel, sign-in). */

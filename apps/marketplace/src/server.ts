@@ -7,6 +7,7 @@ import { buildApp } from './app.ts';
 import { createMarketChain, readDeployments } from './chain.ts';
 import { defaultDeploymentsFile, readEnv } from './env.ts';
 import { startReconciler } from './reconciler.ts';
+import { createSearchCache } from './search-cache.ts';
 
 const env = readEnv();
 const log = createLogger('marketplace', env.LOG_LEVEL);
@@ -19,6 +20,13 @@ const dependencies = {
 const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: 20 });
 const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: false });
 redis.on('error', (error) => log.warn({ err: error }, 'redis error'));
+const searchCache = createSearchCache({
+  db,
+  chainId: env.CHAIN_ID,
+  ttlMs: env.MARKET_SEARCH_CACHE_MS,
+  pollMs: env.MARKET_SEARCH_VERSION_POLL_MS,
+  log,
+});
 const chain = createMarketChain({ rpcUrl: env.CHAIN_RPC_URL, chainId: env.CHAIN_ID, deployments });
 const market = {
   db,
@@ -32,6 +40,7 @@ const market = {
   }),
   gameApiUrl: env.GAME_API_URL,
   rateLimits: { read: env.MARKET_RATE_LIMIT_READ, write: env.MARKET_RATE_LIMIT_WRITE },
+  searchCache,
 };
 const app = await buildApp({ log, dependencies, market, redis, webDir: env.MARKETPLACE_WEB_DIR });
 const reconciler = startReconciler({
@@ -49,6 +58,7 @@ await serve({
   log,
   onShutdown: async () => {
     await reconciler.stop();
+    searchCache.stop();
     await db.$disconnect();
     redis.disconnect();
     await Promise.all(Object.values(dependencies).map((dep) => dep.close()));

@@ -3,6 +3,7 @@ import type { TokenVerifier } from '@harvest/auth';
 import type { Db } from '@harvest/db';
 import type { MarketChain } from '../chain.ts';
 import type { OrderPolicy } from '../orders.ts';
+import type { SearchCache } from '../search-cache.ts';
 
 export interface MarketDeps {
   db: Db;
@@ -16,6 +17,8 @@ export interface MarketDeps {
   gameApiUrl: string;
   /** Requests per minute per client IP. */
   rateLimits: { read: number; write: number };
+  /** Shares search answers between requests (none: every search reads the database). */
+  searchCache?: SearchCache;
 }
 
 /** The current unix second of the deps' clock. */

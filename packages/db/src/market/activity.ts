@@ -257,3 +257,16 @@ async function scanFrom(tx: DbTransaction, chainId: number, finalized: bigint): 
   // Everything above the newest copied final row may be missing; below it every row was seen while at the head.
   return newest < finalized ? newest : finalized;
 }
+
+/**
+ * A value that changes whenever a search result of the chain's marketplace may change: the indexer's head, final
+ * block and writer epoch (chain facts, reorgs, mint confirmations) and the newest feed row (listings made,
+ * soft-cancelled or invalidated). Expiry is a matter of time, which callers bound themselves. Two index reads.
+ */
+export async function getMarketVersion(db: Pick<Db, '$queryRaw'>, chainId: number): Promise<string> {
+  const rows = await db.$queryRaw<Array<{ chain: string | null; activity: string | null }>>`
+    SELECT (SELECT head_block::text || ':' || coalesce(head_hash, '') || ':' || finalized_block::text || ':' || epoch::text
+            FROM chain_checkpoints WHERE chain_id = ${chainId}::int) AS chain,
+           (SELECT max(id)::text FROM market_activity) AS activity`;
+  return `${rows[0]?.chain ?? '-'}/${rows[0]?.activity ?? '-'}`;
+}

@@ -287,40 +287,69 @@ function decodeSearchCursor(cursor: string, sort: ListingSort): SearchCursor {
   return { s: sort, p: v.p, h: v.h };
 }
 
+/** Keyset position of a listing in one sort order. */
+type SortKey = { s: 'price_asc' | 'price_desc'; p: string; h: string } | { s: 'newest'; t: string; h: string };
+
+function keyOf(sort: ListingSort, row: ListingView): SortKey {
+  return sort === 'newest' ? { s: sort, t: row.createdAt.toISOString(), h: row.orderHash } : { s: sort, p: row.price, h: row.orderHash };
+}
+
+function afterSql(key: SortKey | null): Prisma.Sql | null {
+  if (!key) return null;
+  if (key.s === 'newest') return Prisma.sql`(l.created_at, l.order_hash) < (${key.t}::timestamptz, ${key.h})`;
+  if (key.s === 'price_desc') return Prisma.sql`(l.price, l.order_hash) < (${key.p}::numeric, ${key.h})`;
+  return Prisma.sql`(l.price, l.order_hash) > (${key.p}::numeric, ${key.h})`;
+}
+
+const ORDER_SQL: Record<ListingSort, Prisma.Sql> = {
+  newest: Prisma.sql`l.created_at DESC, l.order_hash DESC`,
+  price_desc: Prisma.sql`l.price DESC, l.order_hash DESC`,
+  price_asc: Prisma.sql`l.price ASC, l.order_hash ASC`,
+};
+
 /**
  * Live listings (fillable now, see ./live.ts) matching the filters, sorted by price (either way) or newest first,
  * with keyset pagination on (price or creation time, order hash). CURSOR_INVALID for a cursor of another sort.
+ *
+ * Two phases, so the work is bounded by the page and not by the table: candidates come from the sort's index with
+ * the cheap column filters only (a LIMIT in a subquery keeps PostgreSQL from flattening it), and the read-time
+ * liveness check runs on those candidates alone, as a column. Were the check a WHERE condition, the planner (which
+ * cannot estimate the check's selectivity) would evaluate it on every matching row before sorting. Rarely, when many
+ * candidates are dead, the next batch is read after the last candidate.
  */
 export async function searchListings(db: Pick<Db, '$queryRaw'>, search: ListingSearch): Promise<ListingPage> {
-  const where: Prisma.Sql[] = [Prisma.sql`l.chain_id = ${search.chainId}::int`, liveListingSql(search.now)];
-  if (search.asset) where.push(Prisma.sql`l.asset = ${search.asset}`);
-  if (search.rarity?.length) where.push(Prisma.sql`l.rarity = ANY(${[...search.rarity]}::text[])`);
-  if (search.element?.length) where.push(Prisma.sql`l.element = ANY(${[...search.element]}::text[])`);
-  if (search.biome?.length) where.push(Prisma.sql`l.biome = ANY(${[...search.biome]}::text[])`);
-  if (search.definitionId) where.push(Prisma.sql`l.definition_id = ${search.definitionId}`);
-  if (search.seller) where.push(Prisma.sql`l.maker = ${search.seller.toLowerCase()}`);
-  if (search.currency) where.push(Prisma.sql`l.currency = ${search.currency.toLowerCase()}`);
-  if (search.minPrice !== undefined) where.push(Prisma.sql`l.price >= ${search.minPrice.toString()}::numeric`);
-  if (search.maxPrice !== undefined) where.push(Prisma.sql`l.price <= ${search.maxPrice.toString()}::numeric`);
-  const after = search.cursor === undefined ? null : decodeSearchCursor(search.cursor, search.sort);
-  let order: Prisma.Sql;
-  if (search.sort === 'newest') {
-    if (after?.s === 'newest') where.push(Prisma.sql`(l.created_at, l.order_hash) < (${after.t}::timestamptz, ${after.h})`);
-    order = Prisma.sql`l.created_at DESC, l.order_hash DESC`;
-  } else if (search.sort === 'price_desc') {
-    if (after && after.s !== 'newest') where.push(Prisma.sql`(l.price, l.order_hash) < (${after.p}::numeric, ${after.h})`);
-    order = Prisma.sql`l.price DESC, l.order_hash DESC`;
-  } else {
-    if (after && after.s !== 'newest') where.push(Prisma.sql`(l.price, l.order_hash) > (${after.p}::numeric, ${after.h})`);
-    order = Prisma.sql`l.price ASC, l.order_hash ASC`;
+  const filters: Prisma.Sql[] = [Prisma.sql`l.chain_id = ${search.chainId}::int`, Prisma.sql`l.status = 'active'`];
+  if (search.asset) filters.push(Prisma.sql`l.asset = ${search.asset}`);
+  if (search.rarity?.length) filters.push(Prisma.sql`l.rarity = ANY(${[...search.rarity]}::text[])`);
+  if (search.element?.length) filters.push(Prisma.sql`l.element = ANY(${[...search.element]}::text[])`);
+  if (search.biome?.length) filters.push(Prisma.sql`l.biome = ANY(${[...search.biome]}::text[])`);
+  if (search.definitionId) filters.push(Prisma.sql`l.definition_id = ${search.definitionId}`);
+  if (search.seller) filters.push(Prisma.sql`l.maker = ${search.seller.toLowerCase()}`);
+  if (search.currency) filters.push(Prisma.sql`l.currency = ${search.currency.toLowerCase()}`);
+  if (search.minPrice !== undefined) filters.push(Prisma.sql`l.price >= ${search.minPrice.toString()}::numeric`);
+  if (search.maxPrice !== undefined) filters.push(Prisma.sql`l.price <= ${search.maxPrice.toString()}::numeric`);
+  const t = search.now.toString();
+  filters.push(Prisma.sql`l.start_time <= ${t}::bigint AND l.end_time > ${t}::bigint`);
+  const order = ORDER_SQL[search.sort];
+  const wanted = search.limit + 1;
+  const batch = Math.max(2 * wanted, 20);
+  let after: SortKey | null = search.cursor === undefined ? null : decodeSearchCursor(search.cursor, search.sort);
+  const live: ListingView[] = [];
+  for (;;) {
+    const keyset = afterSql(after);
+    const where = Prisma.join(keyset ? [...filters, keyset] : filters, ' AND ');
+    const rows = await db.$queryRaw<Array<ListingRow & { live: boolean }>>`
+      SELECT ${LISTING_COLUMNS}, ARRAY[]::text[] AS blockers, ${liveListingSql(search.now)} AS live
+      FROM (SELECT l.* FROM market_listings l WHERE ${where} ORDER BY ${order} LIMIT ${batch}::int) AS l
+      ORDER BY ${order}`;
+    for (const row of rows) if (row.live && live.length < wanted) live.push(toView(row));
+    const lastRow = rows[rows.length - 1];
+    if (live.length >= wanted || rows.length < batch || !lastRow) break;
+    after = keyOf(search.sort, toView(lastRow));
   }
-  const rows = await db.$queryRaw<ListingRow[]>`
-    SELECT ${LISTING_COLUMNS}, ARRAY[]::text[] AS blockers FROM market_listings l
-    WHERE l.status = 'active' AND ${Prisma.join(where, ' AND ')}
-    ORDER BY ${order} LIMIT ${search.limit + 1}::int`;
-  const items = rows.slice(0, search.limit).map(toView);
+  const items = live.slice(0, search.limit);
   const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > search.limit && last ? encodeSearchCursor(search.sort, last) : null };
+  return { items, nextCursor: live.length > search.limit && last ? encodeSearchCursor(search.sort, last) : null };
 }
 
 /** The listings of a maker (any status, newest first): "my listings". */

@@ -48,6 +48,7 @@ export async function listingRoutes(app: FastifyInstance, deps: MarketDeps): Pro
     },
     async (request, reply) => {
       const { listing, created } = await acceptOrder(deps, request.body);
+      if (created) deps.searchCache?.invalidate();
       if (created) request.log.info({ orderHash: listing.orderHash, maker: listing.maker, tokenId: listing.tokenId }, 'listing created');
       return reply.code(created ? 201 : 200).send(listingDetailBody(listing));
     },
@@ -82,25 +83,30 @@ export async function listingRoutes(app: FastifyInstance, deps: MarketDeps): Pro
         response: { 200: z.object({ items: z.array(listingSchema), nextCursor: z.string().nullable() }), ...errorResponses(422, 429) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query;
-      const page = await searchListings(deps.db, {
-        chainId: deps.chain.chainId,
-        now: nowSeconds(deps),
-        asset: q.asset,
-        rarity: q.rarity,
-        element: q.element,
-        biome: q.biome,
-        definitionId: q.definition,
-        seller: q.seller,
-        currency: q.currency,
-        minPrice: q.minPrice === undefined ? undefined : BigInt(q.minPrice),
-        maxPrice: q.maxPrice === undefined ? undefined : BigInt(q.maxPrice),
-        sort: q.sort,
-        limit: q.limit,
-        cursor: q.cursor,
-      });
-      return { items: page.items.map(listingBody), nextCursor: page.nextCursor };
+      const search = async () => {
+        const page = await searchListings(deps.db, {
+          chainId: deps.chain.chainId,
+          now: nowSeconds(deps),
+          asset: q.asset,
+          rarity: q.rarity,
+          element: q.element,
+          biome: q.biome,
+          definitionId: q.definition,
+          seller: q.seller,
+          currency: q.currency,
+          minPrice: q.minPrice === undefined ? undefined : BigInt(q.minPrice),
+          maxPrice: q.maxPrice === undefined ? undefined : BigInt(q.maxPrice),
+          sort: q.sort,
+          limit: q.limit,
+          cursor: q.cursor,
+        });
+        return JSON.stringify({ items: page.items.map(listingBody), nextCursor: page.nextCursor });
+      };
+      // The answer is built field by field above, so it is sent as text (the cache keeps the text).
+      const body = deps.searchCache ? await deps.searchCache.get(JSON.stringify(q), search) : await search();
+      return reply.type('application/json; charset=utf-8').send(body as never);
     },
   );
 
@@ -145,6 +151,7 @@ export async function listingRoutes(app: FastifyInstance, deps: MarketDeps): Pro
         throw new AppError('MARKET_SIGNATURE_INVALID', "the signature is not the maker's CancelListing signature");
       }
       const cancelled = await cancelListing(deps.db, { orderHash: listing.orderHash, maker: listing.maker, now });
+      deps.searchCache?.invalidate();
       request.log.info({ orderHash: listing.orderHash }, 'listing soft-cancelled');
       return listingDetailBody(cancelled);
     },
