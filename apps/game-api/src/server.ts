@@ -1,6 +1,7 @@
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { startOutboxRelay } from '@harvest/bus';
-import { createDb } from '@harvest/db';
+import { createBusTransport, createConsumer, startOutboxRelay } from '@harvest/bus';
+import { createDb, gameDataReloadHandler } from '@harvest/db';
 import { chainDependency, createLogger, postgresDependency, redisDependency, serve } from '@harvest/service';
 import { getChain } from '@harvest/shared/chains';
 import { Redis } from 'ioredis';
@@ -58,6 +59,21 @@ const app = await buildApp({
     requestsPerMinute: env.MINT_REQUESTS_PER_MINUTE,
   },
 });
+// Designers' publishes reach this process at once: the reload consumer moves the game-data cache to the new version
+// (getActiveGameData re-checks the database every 30 s anyway). Every process needs its own consumer group, since
+// each has its own cache; the name is stable across restarts of the same host and port, so groups do not pile up.
+const reloadTransport = createBusTransport({ env, redisUrl: env.REDIS_URL, log });
+const gameDataReload = createConsumer({
+  name: `gamedata-reload-game-api-${hostname()
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]/g, '-')}-${env.GAME_API_PORT}`,
+  handlers: { gamedata_published: gameDataReloadHandler(db) },
+  transport: reloadTransport,
+  db,
+  log,
+  registry,
+});
+await gameDataReload.start();
 await serve({
   app,
   host: env.HOST,
@@ -65,6 +81,8 @@ await serve({
   portVariable: 'GAME_API_PORT',
   log,
   onShutdown: async () => {
+    await gameDataReload.stop();
+    await reloadTransport.close();
     await outboxRelay?.stop();
     await Promise.all(Object.values(dependencies).map((dep) => dep.close()));
     redis.disconnect();
