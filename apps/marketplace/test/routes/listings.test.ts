@@ -31,6 +31,7 @@ import {
   listingBody,
   mine,
   mintCards,
+  mintParcel,
   mintTokens,
   publishRepoGameData,
   send,
@@ -561,6 +562,23 @@ describe('search', () => {
     const second = await search(`?seller=${BUYER}&sort=newest&limit=2&cursor=${first.nextCursor}`);
     expect([...first.items, ...second.items].map((i) => i.orderHash)).toEqual([...hashes].reverse());
     expect(second.nextCursor).toBeNull();
+
+    // Land: a parcel minted to the buyer, listed, found by biome only.
+    const parcel = await db.landParcel.findFirstOrThrow({ where: { biome: 'marsh' } });
+    const landToken = await mintParcel(db, chain, buyer, parcel.id);
+    await approveAll(chain, BUYER, true, 'land');
+    await waitForIndexed(db, chain);
+    const landOrder = {
+      ...cardOrder(chain.deployments, BUYER, landToken, { price: 250n, salt: 70n }),
+      collection: getAddress(chain.deployments.contracts.HarvestLand.address),
+    };
+    const landHash = await listed(landOrder);
+    expect((await search('?asset=land&biome=marsh,highland')).items.map((i) => i.orderHash)).toEqual([landHash]);
+    expect((await search('?asset=land&biome=meadow')).items).toEqual([]);
+    expect((await search(`?seller=${BUYER}&sort=price_asc&minPrice=200&maxPrice=260`)).items.map((i) => i.asset)).toEqual(['card', 'land']);
+    const landDetail = (await app.inject({ method: 'GET', url: `/api/tokens/${landOrder.collection.toLowerCase()}/${landToken}` })).json();
+    expect(landDetail).toMatchObject({ asset: 'land', owner: { address: BUYER.toLowerCase() }, listing: { orderHash: landHash } });
+    expect(landDetail.attributes).toEqual(expect.arrayContaining([{ trait_type: 'Biome', value: 'Marsh' }]));
 
     const wrongCursor = await app.inject({ method: 'GET', url: `/api/listings?sort=price_asc&cursor=${first.nextCursor}` });
     expect([wrongCursor.statusCode, wrongCursor.json().error.code]).toEqual([422, 'CURSOR_INVALID']);

@@ -11,7 +11,7 @@ import { join, relative } from 'node:path';
 import { createTokenVerifier, type TokenVerifier } from '@harvest/auth';
 import { cardTokenId, createMintRequest, type Db, publishGameData } from '@harvest/db';
 import { createLogger } from '@harvest/service';
-import { type HarvestDeployments, harvestCardsAbi, marketplaceAbi } from '@harvest/shared/abi';
+import { type HarvestDeployments, harvestCardsAbi, harvestLandAbi, marketplaceAbi } from '@harvest/shared/abi';
 import { loadGameData } from '@harvest/shared/gamedata';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -103,6 +103,31 @@ export async function mintTokens(chain: LocalChain, to: Hex, tokenIds: readonly 
   await reader.waitForTransactionReceipt({ hash });
 }
 
+/** Gives a parcel to the player in game, requests its mint to the player's wallet and mints it. Returns the token id. */
+export async function mintParcel(db: Db, chain: LocalChain, player: WorldPlayer, parcelId: string): Promise<bigint> {
+  const d = chain.deployments;
+  await db.landParcel.update({ where: { id: parcelId }, data: { ownerId: player.id } });
+  const contracts = { cards: d.contracts.HarvestCards.address, land: d.contracts.HarvestLand.address };
+  const request = await createMintRequest(db, {
+    playerId: player.id,
+    chainId: d.chainId,
+    walletAddress: player.wallet,
+    contracts,
+    landId: parcelId,
+  });
+  const tokenId = BigInt(request.items[0]?.tokenId ?? '0');
+  const { wallet, public: reader } = chainClients(chain.rpcUrl);
+  const hash = await wallet.writeContract({
+    account: d.minter as Hex,
+    address: d.contracts.HarvestLand.address as Hex,
+    abi: harvestLandAbi,
+    functionName: 'mintBatch',
+    args: [[player.wallet], [tokenId]],
+  });
+  await reader.waitForTransactionReceipt({ hash });
+  return tokenId;
+}
+
 const erc721 = parseAbi([
   'function setApprovalForAll(address operator, bool approved)',
   'function approve(address to, uint256 tokenId)',
@@ -120,10 +145,12 @@ export async function send(
   return reader.waitForTransactionReceipt({ hash });
 }
 
-/** `owner` approves the marketplace for all its cards. */
-export function approveAll(chain: LocalChain, owner: Hex, approved = true) {
+/** `owner` approves the marketplace for all its cards (or parcels). */
+export function approveAll(chain: LocalChain, owner: Hex, approved = true, collection: 'cards' | 'land' = 'cards') {
   return send(chain, owner, {
-    address: chain.deployments.contracts.HarvestCards.address as Hex,
+    address: (collection === 'cards'
+      ? chain.deployments.contracts.HarvestCards.address
+      : chain.deployments.contracts.HarvestLand.address) as Hex,
     abi: erc721,
     functionName: 'setApprovalForAll',
     args: [chain.deployments.contracts.Marketplace.address, approved],
