@@ -134,15 +134,17 @@ afterAll(async () => {
 });
 
 it('a seller lists a minted card, a buyer buys it, the indexer moves it between game inventories, the listing is gone', async () => {
-  const seller = await createPlayer(db, SELLER, 1, ['ember-finch']);
+  const seller = await createPlayer(db, SELLER, 2, ['ember-finch', 'dawn-scout']);
   await createPlayer(db, BUYER, 0);
   const cardId = seller.cardIds[0] as string;
-  const [tokenId] = (await mintCards(db, chain, seller, [cardId])) as [bigint];
-  await waitFor('the minted card on chain in game', async () => {
+  const [tokenId] = (await mintCards(db, chain, seller, seller.cardIds)) as [bigint];
+  await waitFor('the minted cards on chain in game', async () => {
     await mine(chain.rpcUrl);
-    return (await db.cardInstance.findUniqueOrThrow({ where: { id: cardId } })).state === 'on_chain';
+    const cards = await db.cardInstance.findMany({ where: { id: { in: seller.cardIds } } });
+    return cards.every((card) => card.state === 'on_chain');
   });
   const cardName = (await db.cardDefinition.findUniqueOrThrow({ where: { id: 'ember-finch' } })).name ?? 'Ember Finch';
+  const otherName = (await db.cardDefinition.findUniqueOrThrow({ where: { id: 'dawn-scout' } })).name ?? 'Dawn Scout';
   const collection = chain.deployments.contracts.HarvestCards.address.toLowerCase();
 
   // The seller, on a desktop screen: connect, switch network, sign in (SIWE through game-api), list (approve + sign).
@@ -153,11 +155,30 @@ it('a seller lists a minted card, a buyer buys it, the indexer moves it between 
   const sellerItems = sellerPage.getByTestId('my-items');
   await sellerItems.getByText(cardName).waitFor();
   await shot(sellerPage, 'seller-my-items');
-  await sellerPage.getByLabel('Price (ETH)').fill('0.05');
-  await sellerPage.getByRole('button', { name: 'List for sale' }).click();
+  const listForm = (name: string) => sellerPage.getByRole('form', { name: `List ${name}` });
+  await listForm(cardName).getByLabel('Price (ETH)').fill('0.05');
+  await listForm(cardName).getByRole('button', { name: 'List for sale' }).click();
   await sellerPage.getByText(`${cardName} is listed for 0.05 ETH.`).waitFor();
   await sellerPage.getByTestId('my-listings').getByText(cardName).waitFor();
   await shot(sellerPage, 'seller-listed');
+
+  // A second card listed, then cancelled on chain from "My listings": the indexer sees the cancel, the listing goes.
+  await listForm(otherName).getByLabel('Price (ETH)').fill('0.07');
+  await listForm(otherName).getByRole('button', { name: 'List for sale' }).click();
+  await sellerPage.getByText(`${otherName} is listed for 0.07 ETH.`).waitFor();
+  const otherRow = sellerPage.getByTestId('my-listings').getByRole('listitem').filter({ hasText: otherName });
+  await otherRow.getByRole('button', { name: 'Cancel on chain' }).click();
+  await sellerPage.getByText('Listing cancelled on chain.', { exact: false }).waitFor();
+  await waitFor(
+    'the cancelled listing to leave My listings',
+    async () => {
+      await sellerPage.reload();
+      await sellerPage.getByTestId('my-listings').getByText(cardName).waitFor();
+      return (await otherRow.count()) === 0;
+    },
+    30_000,
+    250,
+  );
   const sellerToken = await accessTokenOf(sellerPage);
   expect(await inventoryCardIds(sellerToken)).toContain(cardId);
 
@@ -218,8 +239,16 @@ it('a seller lists a minted card, a buyer buys it, the indexer moves it between 
     30_000,
     250,
   );
-  await sellerPage.reload();
-  await sellerPage.getByText('Your wallets hold no minted cards or land yet.', { exact: false }).waitFor();
+  await waitFor(
+    'the sold card to leave the seller items',
+    async () => {
+      await sellerPage.reload();
+      await sellerItems.getByText(otherName).waitFor();
+      return (await sellerItems.getByText(cardName).count()) === 0;
+    },
+    30_000,
+    250,
+  );
   await shot(sellerPage, 'seller-after-sale');
 
   // Once final, the reconciler records the sale in the activity feed.
@@ -230,7 +259,11 @@ it('a seller lists a minted card, a buyer buys it, the indexer moves it between 
     async () => {
       await buyerPage.reload();
       await buyerPage.getByTestId('activity').waitFor();
-      return (await buyerPage.getByTestId('activity').getByRole('cell', { name: 'Sold' }).count()) === 1;
+      const table = buyerPage.getByTestId('activity');
+      return (
+        (await table.getByRole('cell', { name: 'Sold' }).count()) === 1 &&
+        (await table.getByRole('cell', { name: 'Cancelled (hard)' }).count()) === 1
+      );
     },
     30_000,
     250,
