@@ -272,7 +272,7 @@ async function main(): Promise<void> {
       if (page.nextCursor) paths.push(`${path}${path.includes('?') ? '&' : '?'}cursor=${page.nextCursor}`);
     }
     process.stdout.write(
-      `marketplace search: ${live} live listings, ${CONNECTIONS} connections, ${SECONDS} s x ${ROUNDS} rounds, ${paths.length} queries\n`,
+      `marketplace search (${values['no-cache'] ? 'no answer cache' : 'answer cache on, as by default'}): ${live} live listings, ${CONNECTIONS} connections, ${SECONDS} s x ${ROUNDS} rounds, ${paths.length} queries\n`,
     );
     await run(base, paths, 2, CONNECTIONS); // warm-up
     const rounds: Round[] = [];
