@@ -256,47 +256,67 @@ export function createChainIndexer(deps: ChainIndexerDeps): ChainIndexer {
   return {
     status,
     async run(signal) {
-      await rpc.verifyChainId(config.chainId);
-      const claimed = await claimChainWriter(db, { chainId: config.chainId, startBlock: config.startBlock });
-      log.info({ chainId: config.chainId, epoch: claimed.epoch, head: claimed.headBlock.toString() }, 'indexer writing');
-      const store = createChainStore({ db, chainId: config.chainId, contracts: config.contracts, epoch: claimed.epoch });
-      await checkRestartedChain(store);
-      const realtime = createRealtimeSync({
-        rpc,
-        filter,
-        confirmations: config.confirmations,
-        local: store.localView(),
-        maxBlocksPerTick: 256,
-      });
-      let lastHolderSync = 0;
-      while (!signal.aborted) {
-        try {
-          const remote = await rpc.blockNumber();
-          status.remoteHead = remote;
-          const c = await observe(store);
-          const finalTarget = remote - BigInt(config.confirmations);
-          if (
-            finalTarget - c.headBlock > BigInt(config.catchupBlocks) ||
-            (c.headBlock < config.startBlock && finalTarget >= config.startBlock)
-          ) {
-            if (await catchUp(store, signal, finalTarget)) continue;
-          }
-          await follow(store, realtime, signal);
-          await confirmMints(store);
-          if (Date.now() - lastHolderSync >= config.holderSyncMs) {
-            const moves = await store.syncAllHolders();
-            recordMoves(moves);
-            if (moves.length > 0) log.info({ moves: moves.length }, 'game holders brought in line with the chain');
-            lastHolderSync = Date.now();
-          }
-          const after = await observe(store);
-          if (realtime.remoteHead === null || after.headBlock >= realtime.remoteHead) await sleep(config.pollMs, signal);
-        } catch (error) {
-          if (isFatal(error) || signal.aborted) throw error;
-          log.error({ err: error }, 'indexer step failed; retrying from the checkpoint');
-          await sleep(Math.min(5000, config.pollMs * 4), signal);
-        }
+      try {
+        await runUntilStopped(signal);
+      } catch (error) {
+        // Stopping aborts RPC calls and transactions in flight: that is the end of the run, not a failure.
+        if (!signal.aborted) throw error;
       }
     },
   };
+
+  /** Start-up (retried while the chain or the database is unreachable), then the loop. */
+  async function runUntilStopped(signal: AbortSignal): Promise<void> {
+    let store: ChainStore | null = null;
+    while (!store) {
+      try {
+        await rpc.verifyChainId(config.chainId);
+        const claimed = await claimChainWriter(db, { chainId: config.chainId, startBlock: config.startBlock });
+        log.info({ chainId: config.chainId, epoch: claimed.epoch, head: claimed.headBlock.toString() }, 'indexer writing');
+        const claimedStore = createChainStore({ db, chainId: config.chainId, contracts: config.contracts, epoch: claimed.epoch });
+        await checkRestartedChain(claimedStore);
+        store = claimedStore;
+      } catch (error) {
+        if (isFatal(error) || (error instanceof AppError && error.code === 'CHAIN_RPC_CONTRADICTION') || signal.aborted) throw error;
+        log.error({ err: error }, 'indexer start-up failed; retrying');
+        await sleep(2000, signal);
+      }
+    }
+    const realtime = createRealtimeSync({
+      rpc,
+      filter,
+      confirmations: config.confirmations,
+      local: store.localView(),
+      maxBlocksPerTick: 256,
+    });
+    let lastHolderSync = 0;
+    while (!signal.aborted) {
+      try {
+        const remote = await rpc.blockNumber();
+        status.remoteHead = remote;
+        const c = await observe(store);
+        const finalTarget = remote - BigInt(config.confirmations);
+        if (
+          finalTarget - c.headBlock > BigInt(config.catchupBlocks) ||
+          (c.headBlock < config.startBlock && finalTarget >= config.startBlock)
+        ) {
+          if (await catchUp(store, signal, finalTarget)) continue;
+        }
+        await follow(store, realtime, signal);
+        await confirmMints(store);
+        if (Date.now() - lastHolderSync >= config.holderSyncMs) {
+          const moves = await store.syncAllHolders();
+          recordMoves(moves);
+          if (moves.length > 0) log.info({ moves: moves.length }, 'game holders brought in line with the chain');
+          lastHolderSync = Date.now();
+        }
+        const after = await observe(store);
+        if (realtime.remoteHead === null || after.headBlock >= realtime.remoteHead) await sleep(config.pollMs, signal);
+      } catch (error) {
+        if (isFatal(error) || signal.aborted) throw error;
+        log.error({ err: error }, 'indexer step failed; retrying from the checkpoint');
+        await sleep(Math.min(5000, config.pollMs * 4), signal);
+      }
+    }
+  }
 }
