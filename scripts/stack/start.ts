@@ -2,7 +2,7 @@
 // external service when its URL is set), applies migrations, seeds game data, deploys the contracts, starts every
 // app, waits for their /healthz and prints the URLs. SIGINT or SIGTERM stops everything it started, in reverse.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type ChainHandle, deployContracts, ensureChain } from './chain.ts';
@@ -58,6 +58,29 @@ function startApp(spec: AppSpec, env: NodeJS.ProcessEnv): ChildProcess {
     createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${formatLogLine(spec.name, line)}\n`));
   }
   return child;
+}
+
+/** Newest modification time under a folder (skipping build output), to tell whether a build is stale. */
+function newestMtime(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return readdirSync(path)
+    .filter((name) => name !== 'dist' && name !== 'node_modules')
+    .reduce((newest, name) => Math.max(newest, newestMtime(join(path, name))), stat.mtimeMs);
+}
+
+/** Builds the marketplace's web front end (Vite, about 2 s) when its output is missing or older than its sources. */
+function buildMarketplaceWeb(): void {
+  const web = join(ROOT, 'apps', 'marketplace', 'web');
+  if (!existsSync(web)) return;
+  const built = join(web, 'dist', 'index.html');
+  if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(web)) return;
+  say('building the marketplace web app');
+  const result = spawnSync('npm', ['run', 'build', '-w', '@harvest/marketplace', '--silent'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (result.status !== 0) throw new StackError('MARKETPLACE_PORT', `building the marketplace web app failed (exit ${result.status})`);
 }
 
 async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<boolean> {
@@ -122,6 +145,7 @@ async function main(): Promise<void> {
       });
       if (result.status !== 0) throw new StackError('DATABASE_URL', `seeding failed (exit ${result.status})`);
     }
+    buildMarketplaceWeb();
     chain = await ensureChain(ROOT, env.CHAIN_RPC_URL, env.CHAIN_ID, env.CHAIN_RPC_PORT);
     if (chain.owned || !env.CHAIN_RPC_URL) {
       if (deployContracts(ROOT, chain.rpcUrl)) say('contracts deployed');

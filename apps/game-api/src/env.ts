@@ -59,13 +59,21 @@ export const envSchema = z
     /** Seals signing keys stored in the database. Required in production. */
     AUTH_KEY_ENCRYPTION_KEY: kekVar,
     AUTH_KEY_ROTATION_DAYS: z.coerce.number().positive().max(365).default(30),
-    /** Authorities a SIWE message may name (host[:port]), comma-separated. */
+    /** Authorities a SIWE message may name (host[:port]), comma-separated. The defaults are the local game-api and
+     * the local marketplace web app (which signs players in through game-api). */
     SIWE_DOMAINS: list(z.string().regex(/^[a-zA-Z0-9.-]+(:[0-9]{1,5})?$/, 'entries must be host or host:port')).default([
       'localhost:3000',
       '127.0.0.1:3000',
+      'localhost:3100',
+      '127.0.0.1:3100',
     ]),
     /** URIs a SIWE message may name, comma-separated; an entry ending in `/` allows every URI under it. */
-    SIWE_URIS: list(httpUrl).default(['http://localhost:3000/', 'http://127.0.0.1:3000/']),
+    SIWE_URIS: list(httpUrl).default([
+      'http://localhost:3000/',
+      'http://127.0.0.1:3000/',
+      'http://localhost:3100/',
+      'http://127.0.0.1:3100/',
+    ]),
     /** Chain ids a SIWE message may name, comma-separated; default: CHAIN_ID. */
     SIWE_CHAIN_IDS: z
       .string()
