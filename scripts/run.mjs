@@ -76,6 +76,16 @@ function forward(cmd, args, env) {
   }
   child.on('error', (error) => fail(`${cmd} could not start: ${error.message}`));
   child.on('exit', (code, signal) => process.exit(code ?? 128 + (osConstants.signals[signal] ?? 1)));
+  // npm passes SIGTERM to the shell it ran us with, and the shell dies without passing it on: we would live on as
+  // an orphan with the whole stack. When our parent goes away, stop the child as if we had been signalled.
+  const parent = process.ppid;
+  const watchdog = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(watchdog);
+      child.kill('SIGTERM');
+    }
+  }, 250);
+  watchdog.unref();
 }
 
 function manifestsHash() {
