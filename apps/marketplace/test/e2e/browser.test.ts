@@ -187,6 +187,8 @@ it('a seller lists a minted card, a buyer buys it, the indexer moves it between 
   await buyerPage.goto(`${market.url}/`);
   const listing = buyerPage.getByTestId('listings').getByRole('link', { name: `${cardName}, 0.05 ETH` });
   await listing.waitFor();
+  // The link renders before its image has loaded: wait for every image to finish (loaded or broken), then check.
+  await buyerPage.waitForFunction(() => Array.from(document.images).every((image) => image.complete), undefined, { timeout: 15_000 });
   const images = await buyerPage.locator('img').evaluateAll((nodes) => nodes.map((n) => (n as HTMLImageElement).naturalWidth));
   expect(images.every((width) => width > 0)).toBe(true);
   await shot(buyerPage, 'buyer-browse-phone');
