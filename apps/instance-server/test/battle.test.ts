@@ -1,7 +1,9 @@
+import { getRating } from '@harvest/db';
 import { useTestDatabase } from '@harvest/db/testing';
+import { verifyTranscript } from '@harvest/shared/rules';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstanceServer } from '../src/main.ts';
-import { guestBot, newPrefix, seedRepoGameData, startGameApi, startInProcess, testEnv } from './helpers.ts';
+import { guestBot, newPrefix, seedRepoGameData, siweBot, startGameApi, startInProcess, testEnv } from './helpers.ts';
 
 const database = useTestDatabase();
 let api: Awaited<ReturnType<typeof startGameApi>>;
@@ -19,7 +21,56 @@ afterAll(async () => {
   await api?.close();
 });
 
-describe('matchmaking entry', () => {
+describe('ranked battle end to end', () => {
+  it('two bots sign in, queue ranked, are matched and play to the end; result, ratings, rewards and a replayable transcript are stored', async () => {
+    const { db } = database;
+    const [a, b] = await Promise.all([siweBot(api.url, serverUrl), siweBot(api.url, serverUrl)]);
+    try {
+      const [fa, fb] = await Promise.all([a.queue('ranked'), b.queue('ranked')]);
+      expect(fa.matchId).toBe(fb.matchId);
+      expect(await db.cardInstance.count({ where: { matchId: fa.matchId, state: 'in_match' } })).toBe(40);
+      const [ma, mb] = await Promise.all([a.play(fa), b.play(fb)]);
+      expect(ma.result.status).toBe('finished');
+      expect(ma.result.winnerId).toBe(mb.result.winnerId);
+      // Each bot chose every action from its own synchronised state: none was refused, so what each client saw
+      // (its hand, both boards, the turn) matched the server at every step.
+      expect(ma.refused + mb.refused).toBe(0);
+      expect(ma.actions + mb.actions).toBeGreaterThan(10);
+
+      const match = await db.match.findUniqueOrThrow({ where: { id: fa.matchId }, include: { players: true } });
+      expect(match.status).toBe('finished');
+      expect(match.seed).toBe(ma.result.seed);
+      const stored = match.result as { winner: 0 | 1 | null; engineReason: 'hero_destroyed'; turns: number };
+      expect(
+        verifyTranscript(match.transcript as never, match.seedCommitment, {
+          winner: stored.winner,
+          reason: stored.engineReason,
+          turn: stored.turns,
+        }),
+      ).toEqual({ ok: true });
+      expect(await db.matchAction.count({ where: { matchId: fa.matchId } })).toBe(
+        (match.transcript as { actions: unknown[] }).actions.length,
+      );
+      for (const seat of match.players) {
+        expect(seat.result).toMatch(/^(win|loss|draw)$/);
+        expect(seat.ratingAfter).not.toBeNull();
+        const gold = await db.ledgerEntry.aggregate({
+          where: { playerId: seat.playerId, referenceId: fa.matchId, asset: 'gold' },
+          _sum: { delta: true },
+        });
+        expect(gold._sum.delta).toBe(seat.goldReward);
+        expect(seat.goldReward).toBe(seat.result === 'win' ? 150 : 15);
+        expect((await getRating(db, seat.playerId)).games).toBe(1);
+      }
+      expect(await db.cardInstance.count({ where: { matchId: fa.matchId } })).toBe(0);
+      expect(await db.outboxEvent.count({ where: { key: fa.matchId, type: { in: ['match_found', 'game_started', 'game_ended'] } } })).toBe(
+        3,
+      );
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it('refuses guests in ranked and lets them play casual', async () => {
     const guest = await guestBot(api.url, serverUrl);
     try {

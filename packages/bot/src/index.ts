@@ -20,8 +20,10 @@ export interface BotOptions {
   /** instance-server URL, e.g. http://127.0.0.1:2567 */
   serverUrl: string;
   signIn?: BotSignIn;
-  /** Milliseconds to "think" before each action (a realistic pace; 0 plays as fast as it can). */
+  /** Milliseconds to "think" before each action (a realistic pace). */
   thinkMs?: number;
+  /** Least time between two of its intents (ms, default 120: under the room's default 10 messages a second). */
+  minIntervalMs?: number;
   /** Called with each action's round trip (ms), for the load test. */
   onRoundTrip?: (ms: number) => void;
 }
@@ -136,13 +138,12 @@ async function http<T>(url: string, init: { method?: string; token?: string; bod
   return body;
 }
 
-/**
- * The synchronised state as plain data. Read through `toJSON()`: the reflected schema instances the SDK decodes
- * into did not always show a field's latest value through its property in our runs, while `toJSON()` did.
- */
+/** The synchronised state as plain data (what this player's StateView shows). */
 function snapshot(room: Room): SchemaBattle {
   return (room.state as { toJSON(): SchemaBattle }).toJSON();
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A bot: one player. */
 export interface Bot {
@@ -261,56 +262,73 @@ export function createBot(options: BotOptions): Bot {
       let actions = 0;
       let refused = 0;
       let busy = false;
-      let lastTurnKey = '';
+      let done = false;
+      let lastSentAt = 0;
       return new Promise<BotMatch>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`match ${found.matchId} did not end in time`)), timeoutMs);
+        const finish = (error: Error | null, match?: BotMatch): void => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          if (error) reject(error);
+          else resolve(match as BotMatch);
+        };
+        const timer = setTimeout(() => finish(new Error(`match ${found.matchId} did not end in time`)), timeoutMs);
         void room.request('catalog').then(
           (message: { seat: Seat; cards: Record<string, CardDef> }) => {
             cards = message.cards;
             seat = message.seat;
             void step();
           },
-          (error: unknown) => reject(error),
+          (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))),
         );
         room.onMessage('events', () => undefined);
         room.onMessage('chat', () => undefined);
-        room.onMessage('ended', (result: BotMatch['result']) => {
-          clearTimeout(timer);
-          resolve({ matchId: found.matchId, seat, result, actions, refused });
-        });
+        room.onMessage('ended', (result: BotMatch['result']) => finish(null, { matchId: found.matchId, seat, result, actions, refused }));
+        room.onLeave((code: number) => finish(new Error(`left match ${found.matchId} before it ended (close code ${code})`)));
+        room.onStateChange(() => void step());
+
+        /** Plays one action when it is this seat's turn; the room answers only after the resulting state was sent. */
         async function step(): Promise<void> {
+          if (busy || done || Object.keys(cards).length === 0) return;
           const state = snapshot(room);
-          if (busy || state?.phase !== 'running' || state.active !== seat || Object.keys(cards).length === 0) return;
+          if (state?.phase !== 'running' || state.active !== seat) return;
           busy = true;
+          let again = false;
           try {
-            if (options.thinkMs) await new Promise((r) => setTimeout(r, options.thinkMs));
+            const wait = Math.max(options.thinkMs ?? 0, lastSentAt + (options.minIntervalMs ?? 120) - performance.now());
+            if (wait > 0) await sleep(wait);
             const live = snapshot(room);
-            if (live.phase !== 'running' || live.active !== seat) return;
+            if (done || live.phase !== 'running' || live.active !== seat) return;
             const action = chooseGreedyAction(viewFromState(live, seat), cards);
             const { type, seat: _seat, ...body } = action as { type: string; seat: Seat } & Record<string, unknown>;
             const name = type === 'end_turn' ? 'endTurn' : type;
             const started = performance.now();
+            lastSentAt = started;
             try {
               await room.request(name, body);
               actions++;
-            } catch (_error) {
-              refused++;
-              // A refusal changes nothing; end the turn rather than repeat it.
-              if (name !== 'endTurn') await room.request('endTurn', {}).catch(() => undefined);
+              options.onRoundTrip?.(performance.now() - started);
+            } catch (error) {
+              const code = (error as { reason?: { code?: string } }).reason?.code;
+              if (code === 'RATE_LIMITED') {
+                // Over the room's message rate: nothing happened; wait a little and choose again.
+                await sleep(250);
+              } else if (code !== undefined) {
+                refused++;
+                // A refusal changes nothing; end the turn rather than repeat it.
+                if (name !== 'endTurn') await room.request('endTurn', {}).catch(() => undefined);
+              } else if (!done) {
+                throw error;
+              }
             }
-            options.onRoundTrip?.(performance.now() - started);
+            again = true;
+          } catch (error) {
+            finish(error instanceof Error ? error : new Error(String(error)));
           } finally {
             busy = false;
-            const live = snapshot(room);
-            const key = `${live.turn}:${live.active}`;
-            lastTurnKey = key;
-            if (live.phase === 'running' && live.active === seat) setImmediate(() => void step());
+            if (again && !done) setImmediate(() => void step());
           }
         }
-        room.onStateChange(() => {
-          const state = snapshot(room);
-          if (`${state.turn}:${state.active}` !== lastTurnKey || !busy) void step();
-        });
       });
     },
     async close() {

@@ -174,8 +174,8 @@ export class BattleRoom extends Room<{ state: BattleSchema }> {
     slot.forfeitTimer?.clear();
     slot.forfeitTimer = null;
     client.view = new StateView();
-    client.view.add(this.state.seats[seat] as SeatSchema);
     (this.state.seats[seat] as SeatSchema).connected = true;
+    this.showOwnHand(seat);
     if (this.battle === null && this.seats.every((s) => s.client !== null)) this.enqueue(() => this.start());
   }
 
@@ -186,7 +186,9 @@ export class BattleRoom extends Room<{ state: BattleSchema }> {
     slot.client = client;
     slot.forfeitTimer?.clear();
     slot.forfeitTimer = null;
+    client.view ??= new StateView();
     (this.state.seats[seat] as SeatSchema).connected = true;
+    this.showOwnHand(seat);
     services().log.info({ matchId: this.record.matchId, seat }, 'player reconnected');
   }
 
@@ -251,7 +253,7 @@ export class BattleRoom extends Room<{ state: BattleSchema }> {
     await beginMatch(services().db, { matchId: this.record.matchId, startedAtMs: now });
     this.battle = started.state;
     this.state.phase = 'running';
-    syncBattle(this.state, this.battle);
+    this.publish(this.battle);
     this.sendEvents(started.events);
     this.armTurnTimer();
     for (const seat of [0, 1] as const)
@@ -321,11 +323,35 @@ export class BattleRoom extends Room<{ state: BattleSchema }> {
     }
     this.seq += 1;
     this.battle = result.state;
-    syncBattle(this.state, result.state);
+    this.publish(result.state);
     this.sendEvents(result.events);
     if (result.state.outcome) await this.finish();
     else this.armTurnTimer();
     return null;
+  }
+
+  /**
+   * Copies the engine state into the synchronised state and sends the patch now, so that a client receives the
+   * state an intent produced before the intent's answer and its events (a reply never overtakes its own effects).
+   */
+  private publish(battle: BattleState): void {
+    syncBattle(this.state, battle);
+    this.showOwnHand(0);
+    this.showOwnHand(1);
+    this.broadcastPatch();
+  }
+
+  /**
+   * A StateView shows a `.view()` collection's items only once each is added to it: the seat's connected client
+   * gets its seat and every card now in its hand. Only what the view lacks is added: adding an object again makes
+   * the view re-send all its fields as additions, which duplicated the board's units on that client.
+   */
+  private showOwnHand(seat: Seat): void {
+    const view = this.seats[seat].client?.view;
+    if (!view) return;
+    const seatState = this.state.seats[seat] as SeatSchema;
+    if (!view.has(seatState)) view.add(seatState);
+    for (const card of seatState.hand) if (!view.has(card)) view.add(card);
   }
 
   private sendEvents(events: readonly BattleEvent[]): void {
@@ -354,6 +380,7 @@ export class BattleRoom extends Room<{ state: BattleSchema }> {
       await svc.writer.flush();
       const settlement = await settleMatch(svc.db, this.record.matchId);
       this.state.seed = settlement.result.seed ?? '';
+      this.broadcastPatch();
       this.broadcast('ended', settlement.result);
       svc.log.info({ matchId: this.record.matchId, winnerId: settlement.result.winnerId, settled: settlement.settled }, 'match settled');
     } catch (error) {
