@@ -3,6 +3,13 @@
  * issuer per request. The key set is fetched once, cached for `maxAgeMs`, and fetched again early when a token
  * names a key id the cache does not hold (a key rotation), but at most once per `cooldownMs`, so a stream of
  * tokens with made-up key ids cannot turn into a stream of JWKS requests.
+ *
+ * A client sends the same access token with every request for up to 15 minutes, so the verifier remembers the
+ * tokens it verified (a bounded LRU keyed by the exact token text): a repeat skips the signature check and the claim
+ * parsing, which cost more than the rest of a cheap request. What can change for a verified token is still checked on
+ * every call: its expiry (a remembered token is refused once `exp` passes, as a fresh one would be) and its key (the
+ * key must still be in the current key set, so a key withdrawn from the JWKS stops its tokens as soon as the set is
+ * fetched again, as without the cache). Refused tokens are never remembered.
  */
 import { AppError } from '@harvest/shared/errors';
 import { type CryptoKey, decodeProtectedHeader, errors, importJWK, type JSONWebKeySet, type JWK, jwtVerify } from 'jose';
@@ -119,6 +126,8 @@ export interface TokenVerifierOptions extends JwksCacheOptions {
   audience: string;
   /** Seconds of clock skew tolerated on `exp`, `iat` and `nbf` (default 5). */
   clockToleranceSeconds?: number;
+  /** How many verified tokens to remember (least recently used go first; default 10,000; 0: none). */
+  cacheSize?: number;
 }
 
 /** Verifies access tokens. */
@@ -131,6 +140,8 @@ export interface TokenVerifier {
   verify(token: string): Promise<AccessClaims>;
   /** The key cache, shared with other verifiers of the same issuer when wanted. */
   readonly keys: JwksCache;
+  /** How many verified tokens are remembered now (for tests and metrics). */
+  readonly cachedTokens: number;
 }
 
 function isCache(value: JwksSource | JwksCache): value is JwksCache {
@@ -139,47 +150,86 @@ function isCache(value: JwksSource | JwksCache): value is JwksCache {
 
 const invalid = (reason: string, message: string) => new AppError('TOKEN_INVALID', message, { reason });
 
+/** A verified token as remembered: its claims and the key that signed it. */
+interface VerifiedToken {
+  claims: AccessClaims;
+  kid: string;
+  alg: AccessTokenAlgorithm;
+}
+
 /** A verifier for one issuer and audience. */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const keys = isCache(options.jwks) ? options.jwks : createJwksCache(options.jwks, options);
   const now = options.now ?? Date.now;
   const clockTolerance = options.clockToleranceSeconds ?? 5;
   const algorithms: readonly string[] = ACCESS_TOKEN_ALGORITHMS;
+  const cacheSize = options.cacheSize ?? 10_000;
+  // Map iteration order is insertion order: re-inserting on a hit keeps the least recently used first.
+  const verified = new Map<string, VerifiedToken>();
+
+  // jose's rule: expired when `exp` <= now - tolerance (whole seconds).
+  const expired = (claims: AccessClaims) => claims.exp <= Math.floor(now() / 1000) - clockTolerance;
+
+  const verifyFully = async (token: string): Promise<VerifiedToken> => {
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      header = decodeProtectedHeader(token);
+    } catch {
+      throw invalid('malformed', 'the token is not a JWS');
+    }
+    if (typeof header.alg !== 'string' || !algorithms.includes(header.alg)) {
+      throw invalid('algorithm', `tokens signed with ${String(header.alg)} are refused`);
+    }
+    if (typeof header.kid !== 'string' || header.kid.length === 0) throw invalid('missing_kid', 'the token names no key');
+    const alg = header.alg as AccessTokenAlgorithm;
+    const key = await keys.getKey(header.kid, alg);
+    let payload: unknown;
+    try {
+      ({ payload } = await jwtVerify(token, key, {
+        algorithms: [...ACCESS_TOKEN_ALGORITHMS],
+        issuer: options.issuer,
+        audience: options.audience,
+        typ: ACCESS_TOKEN_TYPE,
+        clockTolerance,
+        currentDate: new Date(now()),
+        requiredClaims: ['sub', 'exp', 'iat', 'jti'],
+      }));
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) throw new AppError('TOKEN_EXPIRED', 'the access token has expired; refresh it');
+      if (error instanceof errors.JWSSignatureVerificationFailed) throw invalid('signature', 'the token signature does not verify');
+      if (error instanceof errors.JWTClaimValidationFailed) throw invalid('claims', `the token ${error.claim} claim is not accepted`);
+      throw invalid('malformed', 'the token could not be verified');
+    }
+    const claims = accessClaimsSchema.safeParse(payload);
+    if (!claims.success) throw invalid('claims', 'the token claims are not an access token');
+    // Frozen: the same object answers every later request with this token, so no caller may change it.
+    const data = claims.data;
+    Object.freeze(data.roles);
+    if (Array.isArray(data.aud)) Object.freeze(data.aud);
+    return { claims: Object.freeze(data), kid: header.kid, alg };
+  };
 
   return {
     keys,
+    get cachedTokens() {
+      return verified.size;
+    },
     async verify(token) {
-      let header: ReturnType<typeof decodeProtectedHeader>;
-      try {
-        header = decodeProtectedHeader(token);
-      } catch {
-        throw invalid('malformed', 'the token is not a JWS');
+      const known = verified.get(token);
+      if (known) {
+        verified.delete(token);
+        if (expired(known.claims)) throw new AppError('TOKEN_EXPIRED', 'the access token has expired; refresh it');
+        // Still a key of the current set (refreshed when the set is older than maxAgeMs): TOKEN_INVALID otherwise.
+        await keys.getKey(known.kid, known.alg);
+        verified.set(token, known);
+        return known.claims;
       }
-      if (typeof header.alg !== 'string' || !algorithms.includes(header.alg)) {
-        throw invalid('algorithm', `tokens signed with ${String(header.alg)} are refused`);
+      const fresh = await verifyFully(token);
+      if (cacheSize > 0) {
+        verified.set(token, fresh);
+        if (verified.size > cacheSize) verified.delete(verified.keys().next().value as string);
       }
-      if (typeof header.kid !== 'string' || header.kid.length === 0) throw invalid('missing_kid', 'the token names no key');
-      const key = await keys.getKey(header.kid, header.alg as AccessTokenAlgorithm);
-      let payload: unknown;
-      try {
-        ({ payload } = await jwtVerify(token, key, {
-          algorithms: [...ACCESS_TOKEN_ALGORITHMS],
-          issuer: options.issuer,
-          audience: options.audience,
-          typ: ACCESS_TOKEN_TYPE,
-          clockTolerance,
-          currentDate: new Date(now()),
-          requiredClaims: ['sub', 'exp', 'iat', 'jti'],
-        }));
-      } catch (error) {
-        if (error instanceof errors.JWTExpired) throw new AppError('TOKEN_EXPIRED', 'the access token has expired; refresh it');
-        if (error instanceof errors.JWSSignatureVerificationFailed) throw invalid('signature', 'the token signature does not verify');
-        if (error instanceof errors.JWTClaimValidationFailed) throw invalid('claims', `the token ${error.claim} claim is not accepted`);
-        throw invalid('malformed', 'the token could not be verified');
-      }
-      const claims = accessClaimsSchema.safeParse(payload);
-      if (!claims.success) throw invalid('claims', 'the token claims are not an access token');
-      return claims.data;
+      return fresh.claims;
     },
   };
 }

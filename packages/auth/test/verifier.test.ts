@@ -206,6 +206,82 @@ describe('shared token verifier', () => {
   });
 });
 
+describe('verified-token cache', () => {
+  it('answers a repeated token without verifying its signature again, and refuses it once exp passes', async () => {
+    const key = await newKey();
+    let clock = Date.now();
+    let imports = 0;
+    const verifier = createTokenVerifier({
+      jwks: {
+        load: async () => {
+          imports++;
+          return { keys: [key.publicJwk] };
+        },
+      },
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      maxAgeMs: 3_600_000,
+      now: () => clock,
+    });
+    const { token } = signAccessToken(key, grant, { issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 900, now: clock });
+    const first = await verifier.verify(token);
+    const again = await verifier.verify(token);
+    // The same frozen object: nothing was parsed again, and no caller can change what the next one reads.
+    expect(again).toBe(first);
+    expect(Object.isFrozen(again) && Object.isFrozen(again.roles)).toBe(true);
+    expect(verifier.cachedTokens).toBe(1);
+    // Inside the 5 s tolerance past exp: still accepted; one second later: expired, as a fresh verify would say.
+    clock = (first.exp + 4) * 1000;
+    await expect(verifier.verify(token)).resolves.toBe(first);
+    clock = (first.exp + 5) * 1000;
+    await expectCode(verifier.verify(token), 'TOKEN_EXPIRED');
+    await expectCode(verifier.verify(token), 'TOKEN_EXPIRED');
+    expect(imports).toBe(1);
+  });
+
+  it('stops accepting a remembered token when its key leaves the key set', async () => {
+    const key = await newKey();
+    const next = await newKey();
+    let clock = Date.now();
+    let keys = [key.publicJwk];
+    const verifier = createTokenVerifier({
+      jwks: { load: async () => ({ keys }) },
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      maxAgeMs: 60_000,
+      cooldownMs: 60_000,
+      now: () => clock,
+    });
+    const { token } = signAccessToken(key, grant, { issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 900, now: clock });
+    await verifier.verify(token);
+    keys = [next.publicJwk];
+    // Until the set is fetched again the key is still current (as without the cache)...
+    await verifier.verify(token);
+    // ...after maxAge the set is fetched again and the withdrawn key's tokens are refused.
+    clock += 61_000;
+    await expectCode(verifier.verify(token), 'TOKEN_INVALID', 'unknown_key');
+  });
+
+  it('keeps at most cacheSize tokens (least recently used go first) and remembers no refused token', async () => {
+    const key = await newKey();
+    published = [key.publicJwk];
+    const verifier = createTokenVerifier({ jwks: { url: jwksUrl }, issuer: ISSUER, audience: AUDIENCE, cacheSize: 3 });
+    const tokens = Array.from(
+      { length: 5 },
+      () => signAccessToken(key, grant, { issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 900, now: Date.now() }).token,
+    );
+    for (const token of tokens) await verifier.verify(token);
+    expect(verifier.cachedTokens).toBe(3);
+    const [h, p, s] = (tokens[0] as string).split('.') as [string, string, string];
+    const tampered = `${h}.${p}.${s.slice(0, -2)}${s.endsWith('AA') ? 'BB' : 'AA'}`;
+    await expectCode(verifier.verify(tampered), 'TOKEN_INVALID');
+    expect(verifier.cachedTokens).toBe(3);
+    const none = createTokenVerifier({ jwks: { url: jwksUrl }, issuer: ISSUER, audience: AUDIENCE, cacheSize: 0 });
+    await none.verify(tokens[0] as string);
+    expect(none.cachedTokens).toBe(0);
+  });
+});
+
 describe('signing keys at rest', () => {
   it('seals and opens a private key; another KEK or another kid cannot open it', async () => {
     const generated = await generateSigningKey('EdDSA');
