@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { appendEvent, appendEvents, type OutboxEventInput } from '@harvest/db';
+import { appendEvent, appendEvents, type DbTransaction, type OutboxEventInput } from '@harvest/db';
 import { useTestDatabase } from '@harvest/db/testing';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
@@ -145,43 +145,52 @@ describe('outbox and relay', () => {
     expect(received.filter((event) => event.key === key).map((event) => event.n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
-  it('publishes appends of one key in commit order, even when the later transaction appended first', async () => {
-    const prefix = uniquePrefix('commit-order');
-    const transport = transportFor(prefix);
-    const received = await collect(transport, 'g');
-    const key = randomUUID();
-    let releaseFirst: () => void = () => undefined;
-    const firstMayCommit = new Promise<void>((resolve) => {
-      releaseFirst = resolve;
-    });
-    const order: string[] = [];
-    // The first transaction appends and holds its key lock until told to commit.
-    const first = database.db.$transaction(
-      async (tx) => {
-        await appendEvent(tx, harvested(key, 1));
-        order.push('first appended');
-        await firstMayCommit;
-        order.push('first commits');
-      },
-      { timeout: 10_000 },
-    );
-    await waitFor('the first append', () => order.includes('first appended'));
-    // Another key is not held up by it.
-    await database.db.$transaction((tx) => appendEvent(tx, harvested(randomUUID(), 0)));
-    // The second transaction of the same key waits for the first one's commit before it gets its place.
-    const second = database.db.$transaction(async (tx) => {
-      await appendEvent(tx, harvested(key, 2));
-      order.push('second appended');
-    });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(order).toEqual(['first appended']);
-    releaseFirst();
-    await Promise.all([first, second]);
-    expect(order).toEqual(['first appended', 'first commits', 'second appended']);
-    relay(transport);
-    await waitFor('both events', () => received.filter((event) => event.key === key).length === 2);
-    expect(received.filter((event) => event.key === key).map((event) => event.n)).toEqual([1, 2]);
-  });
+  // A single event and several take different statements (see the outbox module): both must hold the key lock.
+  const appendForms = {
+    'one event (appendEvent)': (tx: DbTransaction, key: string, n: number) => appendEvent(tx, harvested(key, n)),
+    'several events (appendEvents)': (tx: DbTransaction, key: string, n: number) =>
+      appendEvents(tx, [harvested(randomUUID(), 0), harvested(key, n), harvested(randomUUID(), 0)]),
+  };
+  it.each(Object.entries(appendForms))(
+    'publishes appends of one key in commit order, even when the later transaction appended first: %s',
+    async (_, append) => {
+      const prefix = uniquePrefix('commit-order');
+      const transport = transportFor(prefix);
+      const received = await collect(transport, 'g');
+      const key = randomUUID();
+      let releaseFirst: () => void = () => undefined;
+      const firstMayCommit = new Promise<void>((resolve) => {
+        releaseFirst = resolve;
+      });
+      const order: string[] = [];
+      // The first transaction appends and holds its key lock until told to commit.
+      const first = database.db.$transaction(
+        async (tx) => {
+          await append(tx, key, 1);
+          order.push('first appended');
+          await firstMayCommit;
+          order.push('first commits');
+        },
+        { timeout: 10_000 },
+      );
+      await waitFor('the first append', () => order.includes('first appended'));
+      // Another key is not held up by it.
+      await database.db.$transaction((tx) => appendEvent(tx, harvested(randomUUID(), 0)));
+      // The second transaction of the same key waits for the first one's commit before it gets its place.
+      const second = database.db.$transaction(async (tx) => {
+        await append(tx, key, 2);
+        order.push('second appended');
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(order).toEqual(['first appended']);
+      releaseFirst();
+      await Promise.all([first, second]);
+      expect(order).toEqual(['first appended', 'first commits', 'second appended']);
+      relay(transport);
+      await waitFor('both events', () => received.filter((event) => event.key === key).length === 2);
+      expect(received.filter((event) => event.key === key).map((event) => event.n)).toEqual([1, 2]);
+    },
+  );
 
   it('housekeeping deletes published rows past their retention and trims what every group has consumed', async () => {
     const prefix = uniquePrefix('housekeeping');

@@ -76,6 +76,10 @@ export async function appendEvent<T extends EventType>(tx: OutboxTransaction, ev
 export async function appendEvents(tx: OutboxTransaction, events: readonly OutboxEventInput[]): Promise<TypedEnvelope<EventType>[]> {
   if (events.length === 0) return [];
   const envelopes = events.map((event) => toEnvelope(event));
+  if (envelopes.length === 1) {
+    await appendOne(tx, envelopes[0] as TypedEnvelope<EventType>);
+    return envelopes;
+  }
   const keys = envelopes.map((e) => e.key);
   // The lock CTE is aggregated before any row is produced, so every key lock is held before the first id is drawn.
   await tx.$executeRaw`
@@ -96,4 +100,18 @@ export async function appendEvents(tx: OutboxTransaction, events: readonly Outbo
     CROSS JOIN key_locks
     ORDER BY e.ord`;
   return envelopes;
+}
+
+/**
+ * The same append for one event with scalar parameters: the usual service call appends one event, and this statement
+ * costs PostgreSQL about half of the array form (no arrays to parse, no sort, no aggregate; measured by
+ * bench/events-e2e-stages.ts). The lock sits in a CTE, which PostgreSQL never inlines when it calls a volatile
+ * function, and the row is produced from it, so the lock is held before `nextval` draws the id.
+ */
+async function appendOne(tx: OutboxTransaction, e: TypedEnvelope<EventType>): Promise<void> {
+  await tx.$executeRaw`
+    WITH key_lock AS (SELECT pg_advisory_xact_lock(${OUTBOX_KEY_LOCK_SPACE}::int, hashtext(${e.key}::text)))
+    INSERT INTO "outbox" ("event_id", "type", "version", "key", "payload", "occurred_at")
+    SELECT ${e.id}::uuid, ${e.type}::text, ${e.version}::int, ${e.key}::text, ${JSON.stringify(e.payload)}::jsonb, ${e.occurredAt}::timestamptz
+    FROM key_lock`;
 }
