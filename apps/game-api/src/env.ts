@@ -91,6 +91,12 @@ export const envSchema = z
       .optional(),
     /** Also refuse a nonce presented from another IP than the one that asked for it. */
     SIWE_BIND_NONCE_TO_IP: z.stringbool().default(false),
+    /**
+     * How long (ms) a "session not revoked" answer from Redis is reused in this process. A sign-out on this replica
+     * takes effect here at once; one on another replica takes effect here within this bound. 0: ask Redis on every
+     * request.
+     */
+    AUTH_REVOCATION_CACHE_MS: z.coerce.number().int().min(0).max(5_000).default(250),
     /** Auth requests per minute per client IP (each auth route counts separately). */
     AUTH_RATE_LIMIT_PER_IP: z.coerce.number().int().positive().default(60),
     /** Sign-in attempts per minute per wallet address. */
@@ -122,6 +128,8 @@ export interface AuthConfig {
   /** The development key is in use (logged as a warning at start). */
   devKeyEncryptionKey: boolean;
   keyRotationDays: number;
+  /** Milliseconds a "not revoked" answer is reused in process (AUTH_REVOCATION_CACHE_MS). */
+  revocationCacheMs: number;
   siwe: { domains: string[]; uris: string[]; chainIds: number[]; bindNonceToIp: boolean };
   rateLimits: { perIpPerMinute: number; perAddressPerMinute: number; guestCreationsPerHour: number };
 }
@@ -135,6 +143,7 @@ export function authConfigOf(env: Env): AuthConfig {
     keyEncryptionKey: parseKeyEncryptionKey(env.AUTH_KEY_ENCRYPTION_KEY ?? DEV_KEY_ENCRYPTION_KEY),
     devKeyEncryptionKey: env.AUTH_KEY_ENCRYPTION_KEY === undefined,
     keyRotationDays: env.AUTH_KEY_ROTATION_DAYS,
+    revocationCacheMs: env.AUTH_REVOCATION_CACHE_MS,
     siwe: {
       domains: env.SIWE_DOMAINS,
       uris: env.SIWE_URIS,

@@ -57,7 +57,7 @@ export function createAuthServices(deps: AuthServiceDeps): AuthServices {
     now,
   });
   const nonces = createNonceStore(deps.redis, { bindIp: config.siwe.bindNonceToIp, now });
-  const revocations = createSessionRevocations(deps.redis);
+  const revocations = createSessionRevocations(deps.redis, { cacheMs: config.revocationCacheMs, now });
   const limiter = createRateLimiter(deps.redis);
   const identity = createIdentity({ db: deps.db, keys, siwe, nonces, revocations, issuer: config.issuer, audience: config.audience, now });
   return { keys, verifier, revocations, nonces, limiter, siwe, identity };
