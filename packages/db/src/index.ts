@@ -6,6 +6,7 @@
  */
 import { PrismaPg } from '@prisma/adapter-pg';
 import { type Prisma, PrismaClient } from './generated/prisma/client.ts';
+import { closePipelinedPool, registerPipelinedPool } from './sql/index.ts';
 
 export type * from './generated/prisma/client.ts';
 export { Prisma, PrismaClient } from './generated/prisma/client.ts';
@@ -35,7 +36,17 @@ export function createDb(options: CreateDbOptions): Db {
     { connectionString: options.databaseUrl, ...(options.maxConnections === undefined ? {} : { max: options.maxConnections }) },
     schema === undefined ? {} : { schema },
   );
-  return new PrismaClient({ adapter });
+  const db = new PrismaClient({ adapter });
+  // The hot economy paths run pipelined transactions on a pool of their own (./sql), closed with the client.
+  registerPipelinedPool(db, {
+    connectionString: options.databaseUrl,
+    ...(options.maxConnections === undefined ? {} : { max: options.maxConnections }),
+  });
+  const disconnect = db.$disconnect.bind(db);
+  db.$disconnect = async () => {
+    await Promise.all([disconnect(), closePipelinedPool(db)]);
+  };
+  return db;
 }
 // Economy: ledger, inventory and starter grant, card state machine, farm, shop, crafting, decks, idempotent requests.
 export * from './cards/index.ts';
@@ -58,3 +69,4 @@ export * from './mints/index.ts';
 export { type AppendEventOptions, appendEvent, appendEvents, OUTBOX_KEY_LOCK_SPACE, type OutboxEventInput } from './outbox/index.ts';
 export * from './shop/index.ts';
 export * from './social/index.ts';
+export { type PipelinedTransaction, runPipelined, type StatementIssuer, sequentialIssuer } from './sql/index.ts';

@@ -4,16 +4,17 @@
  * crafted at, content version), writes the ledger rows and appends `crafted` (and `gold_changed`), or writes
  * nothing at all. Also the recipe list a player sees: land perks unlock exclusive recipes.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { AppError, type ErrorCode } from '@harvest/shared/errors';
 import { type CraftViolationCode, createRngFromState, type Rng } from '@harvest/shared/rules';
 import type { RecipeDefinition } from '@harvest/shared/schemas';
-import { consumeCardsInTx, lockCardsInTx } from '../cards/index.ts';
+import { consumeCardsInTx, type LockedCard, lockCardsInTx } from '../cards/index.ts';
 import type { Db, DbTransaction } from '../index.ts';
 import { contentIndex, type GameContent } from '../inventory/content.ts';
 import type { CardView } from '../inventory/index.ts';
-import { changeGoldInTx, changeItemsInTx, isUuid } from '../ledger/index.ts';
+import { isUuid, sendLockedChangesInTx } from '../ledger/index.ts';
 import { appendEvents, type OutboxEventInput } from '../outbox/index.ts';
+import { type StatementIssuer, sequentialIssuer } from '../sql/index.ts';
 
 const VIOLATION_CODES: Record<CraftViolationCode, ErrorCode> = {
   UNKNOWN_RECIPE: 'RECIPE_NOT_FOUND',
@@ -73,34 +74,69 @@ export interface CraftOutcome {
   balances: { gold: number; items: Array<{ itemId: string; quantity: number }> };
 }
 
-/** Crafts once inside the caller's transaction (see the module comment). Typed errors for every refusal. */
-export async function craftInTx(tx: DbTransaction, input: CraftInput): Promise<CraftOutcome> {
+/** What {@link prepareCraftInTx} read and decided: everything {@link sendCraftInTx} writes. */
+export interface PreparedCraft {
+  input: CraftInput;
+  recipe: RecipeDefinition;
+  /** The rules' craft event: the definition drawn and what is consumed. */
+  crafted: { def: string; consumed: { gold: number; items: ReadonlyArray<{ item: string; quantity: number }>; cards: string[] } };
+  gold: number;
+  held: Map<string, number>;
+  cards: LockedCard[];
+  /** The transaction's start time at the column precision: the card's created_at. */
+  createdAt: Date;
+  /** Drawn for the gold ledger row (null when the recipe costs no gold). */
+  goldLedgerId: bigint | string | null;
+}
+
+/**
+ * The first half of a craft: locks the player row, the input resource rows and the offered cards (in that order,
+ * the lock order), reads them and checks the recipe with the pure crafting rules. Writes nothing; every refusal is
+ * a typed error thrown here. The statements are sent together, so on a pipelined connection (../sql) this is one
+ * round trip.
+ */
+export async function prepareCraftInTx(tx: DbTransaction, issuer: StatementIssuer, input: CraftInput): Promise<PreparedCraft> {
   const { playerId, content } = input;
   if (!isUuid(playerId)) throw new AppError('NOT_FOUND', 'no such player');
   const recipe: RecipeDefinition | undefined = contentIndex(content).recipes.get(input.recipeId);
   if (!recipe) throw new AppError('RECIPE_NOT_FOUND', `no recipe "${input.recipeId}"`, { recipeId: input.recipeId });
-  // The player's row lock and the input resources' row locks in one round trip (player first: the lock order).
+  // lockCardsInTx refuses malformed ids before sending anything; refused here first, so it always sends when issued.
+  const malformed = input.cardIds.map((id) => id.toLowerCase()).find((id) => !isUuid(id));
+  if (malformed !== undefined) throw new AppError('CARD_NOT_FOUND', `no card ${malformed}`, { cardId: malformed });
   const itemIds = recipe.inputs.items.map((i) => i.item).sort();
-  const locked = await tx.$queryRaw<Array<{ gold: number; items: Array<{ item_id: string; quantity: number }> }>>`
+  const needsLedgerId = recipe.inputs.gold > 0;
+  // The player's row lock and the input resources' row locks in one statement (player first: the lock order), with
+  // the transaction time and, when gold is spent, the id of its ledger row (gold_changed names it).
+  const locked = issuer.issue(
+    () => tx.$queryRaw<
+      Array<{ gold: number; items: Array<{ item_id: string; quantity: number }>; created_at: Date; gold_ledger_id: bigint | string | null }>
+    >`
     WITH p AS (SELECT gold FROM players WHERE id = ${playerId}::uuid FOR NO KEY UPDATE),
     r AS (
       SELECT item_id, quantity FROM resources
       WHERE player_id = ${playerId}::uuid AND item_id = ANY(${itemIds}::text[]) ORDER BY item_id FOR UPDATE
     )
-    SELECT p.gold, coalesce((SELECT json_agg(json_build_object('item_id', item_id, 'quantity', quantity)) FROM r), '[]'::json) AS items
-    FROM p`;
-  const player = locked[0];
+    SELECT p.gold, coalesce((SELECT json_agg(json_build_object('item_id', item_id, 'quantity', quantity)) FROM r), '[]'::json) AS items,
+      now()::timestamptz(3) AS created_at,
+      CASE WHEN ${needsLedgerId} THEN nextval(pg_get_serial_sequence('ledger_entries', 'id')) END AS gold_ledger_id
+    FROM p`,
+  );
+  const unlocked = recipe.exclusive
+    ? issuer.issue(() => unlockedRecipesInTx(tx, playerId, content))
+    : Promise.resolve(new Map<string, string>());
+  const cards =
+    input.cardIds.length > 0 ? issuer.issue(() => lockCardsInTx(tx, input.cardIds, { ownerId: playerId })) : Promise.resolve([]);
+  const [rows, unlockedBy, lockedCards] = await Promise.all([locked, unlocked, cards]);
+  const player = rows[0];
   if (!player) throw new AppError('NOT_FOUND', 'no such player');
   const { gold } = player;
-  const held = player.items;
-  const unlocked = recipe.exclusive ? await unlockedRecipesInTx(tx, playerId, content) : new Map<string, string>();
-  const cards = await lockCardsInTx(tx, input.cardIds, { ownerId: playerId });
+  const held = new Map(player.items.map((r) => [r.item_id, r.quantity]));
   const result = content.rules.crafting.apply(
     {
       gold,
-      inventory: Object.fromEntries(held.map((r) => [r.item_id, r.quantity])),
-      cards: cards.map((c) => ({ id: c.id, def: c.definitionId, state: c.state })),
-      unlockedRecipes: [...unlocked.keys()],
+      inventory: Object.fromEntries(held),
+      cards: lockedCards.map((c) => ({ id: c.id, def: c.definitionId, state: c.state })),
+      unlockedRecipes: [...unlockedBy.keys()],
     },
     { type: 'craft', recipe: recipe.id, cards: input.cardIds },
     { rng: input.rng ?? serverRng(), now: input.now },
@@ -113,54 +149,98 @@ export async function craftInTx(tx: DbTransaction, input: CraftInput): Promise<C
   }
   const crafted = result.events[0];
   if (!crafted) throw new AppError('INTERNAL', 'the crafting rules reported no craft');
+  if (crafted.consumed.gold > 0 && player.gold_ledger_id === null) throw new AppError('INTERNAL', 'no ledger id was drawn');
+  return {
+    input,
+    recipe,
+    crafted: {
+      def: crafted.def,
+      consumed: { gold: crafted.consumed.gold, items: crafted.consumed.items, cards: [...crafted.consumed.cards] },
+    },
+    gold,
+    held,
+    cards: lockedCards,
+    createdAt: new Date(player.created_at),
+    goldLedgerId: player.gold_ledger_id,
+  };
+}
 
+/**
+ * The second half of a craft: sends its writes (the card with its provenance, gold and resources with their ledger
+ * rows, the consumed cards, `gold_changed` and `crafted` in the outbox) without waiting for them, and returns what
+ * the craft did (computed from the locked values) with the pending statements, which the caller awaits or commits
+ * behind. On a pipelined connection the writes and COMMIT go in one round trip.
+ */
+export function sendCraftInTx(
+  tx: DbTransaction,
+  issuer: StatementIssuer,
+  prepared: PreparedCraft,
+): { outcome: CraftOutcome; written: Array<Promise<unknown>> } {
+  const { input, recipe, crafted, createdAt } = prepared;
+  const { playerId, content } = input;
   const craftedAt = new Date(input.now);
-  const created = await tx.$queryRaw<Array<{ id: string; created_at: Date }>>`
-    INSERT INTO card_instances (definition_id, owner_id, origin, crafted_by_id, recipe_id, crafted_at, state, content_version)
-    VALUES (${crafted.def}, ${playerId}::uuid, 'crafted', ${playerId}::uuid, ${recipe.id}, ${craftedAt}, 'in_game', ${content.version}::int)
-    RETURNING id::text, created_at`;
-  const card = created[0];
-  if (!card) throw new AppError('INTERNAL', 'the crafted card was not created');
-  const craftId = card.id;
+  // The card id is drawn here, so the events and the response need no answer from the database.
+  const cardId = randomUUID();
+  const written: Array<Promise<unknown>> = [
+    issuer.issue(
+      () => tx.$queryRaw`
+        INSERT INTO card_instances (id, definition_id, owner_id, origin, crafted_by_id, recipe_id, crafted_at, state, content_version, created_at)
+        VALUES (${cardId}::uuid, ${crafted.def}, ${playerId}::uuid, 'crafted', ${playerId}::uuid, ${recipe.id}, ${craftedAt}, 'in_game',
+          ${content.version}::int, ${createdAt})`,
+    ),
+  ];
   const events: OutboxEventInput[] = [];
-  const context = { playerId, reason: 'craft', referenceId: `craft:${craftId}`, events };
-  const goldAfter = (await changeGoldInTx(tx, context, -crafted.consumed.gold)).balance;
-  const itemsAfter = await changeItemsInTx(
-    tx,
-    context,
-    crafted.consumed.items.map((i) => ({ itemId: i.item, delta: -i.quantity })),
-  );
-  await consumeCardsInTx(
-    tx,
-    cards.filter((c) => crafted.consumed.cards.includes(c.id)),
-  );
+  const context = { playerId, reason: 'craft', referenceId: `craft:${cardId}`, events };
+  const consumedItems = new Map<string, number>();
+  for (const i of crafted.consumed.items) consumedItems.set(i.item, (consumedItems.get(i.item) ?? 0) + i.quantity);
+  const balances = sendLockedChangesInTx(tx, issuer, context, {
+    ...(crafted.consumed.gold > 0 && prepared.goldLedgerId !== null
+      ? { gold: { before: prepared.gold, delta: -crafted.consumed.gold, ledgerId: prepared.goldLedgerId } }
+      : {}),
+    items: [...consumedItems].map(([itemId, quantity]) => ({ itemId, before: prepared.held.get(itemId) ?? 0, delta: -quantity })),
+  });
+  written.push(balances.written);
+  const consumedCards = prepared.cards.filter((c) => crafted.consumed.cards.includes(c.id));
+  if (consumedCards.length > 0) written.push(issuer.issue(() => consumeCardsInTx(tx, consumedCards)));
   events.push({
     type: 'crafted',
     key: playerId,
-    payload: { playerId, recipeId: recipe.id, cardId: card.id, definitionId: crafted.def, contentVersion: content.version },
+    payload: { playerId, recipeId: recipe.id, cardId, definitionId: crafted.def, contentVersion: content.version },
     occurredAt: craftedAt,
   });
-  await appendEvents(tx, events);
+  written.push(issuer.issue(() => appendEvents(tx, events)));
   return {
-    craftId,
-    recipeId: recipe.id,
-    card: {
-      id: card.id,
-      definitionId: crafted.def,
-      state: 'in_game',
-      origin: 'crafted',
-      crafted: { byPlayerId: playerId, recipeId: recipe.id, at: craftedAt },
-      contentVersion: content.version,
-      tokenId: null,
-      createdAt: card.created_at,
+    written,
+    outcome: {
+      craftId: cardId,
+      recipeId: recipe.id,
+      card: {
+        id: cardId,
+        definitionId: crafted.def,
+        state: 'in_game',
+        origin: 'crafted',
+        crafted: { byPlayerId: playerId, recipeId: recipe.id, at: craftedAt },
+        contentVersion: content.version,
+        tokenId: null,
+        createdAt,
+      },
+      consumed: {
+        gold: crafted.consumed.gold,
+        items: crafted.consumed.items.map((i) => ({ itemId: i.item, quantity: i.quantity })),
+        cardIds: [...crafted.consumed.cards],
+      },
+      balances: { gold: balances.gold ?? prepared.gold, items: balances.items },
     },
-    consumed: {
-      gold: crafted.consumed.gold,
-      items: crafted.consumed.items.map((i) => ({ itemId: i.item, quantity: i.quantity })),
-      cardIds: [...crafted.consumed.cards],
-    },
-    balances: { gold: goldAfter, items: [...itemsAfter].map(([itemId, quantity]) => ({ itemId, quantity })) },
   };
+}
+
+/** Crafts once inside the caller's transaction (see the module comment). Typed errors for every refusal. */
+export async function craftInTx(tx: DbTransaction, input: CraftInput): Promise<CraftOutcome> {
+  const issuer = sequentialIssuer();
+  const prepared = await prepareCraftInTx(tx, issuer, input);
+  const { outcome, written } = sendCraftInTx(tx, issuer, prepared);
+  await Promise.all(written);
+  return outcome;
 }
 
 /** {@link craftInTx} in its own transaction. */

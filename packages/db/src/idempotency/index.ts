@@ -17,6 +17,7 @@ import { AppError, type ErrorBody, toErrorResponse } from '@harvest/shared/error
 import type { Prisma } from '../generated/prisma/client.ts';
 import type { Db, DbTransaction } from '../index.ts';
 import { isUuid } from '../ledger/index.ts';
+import { type PipelinedTransaction, runPipelined } from '../sql/index.ts';
 
 /** How long a key is remembered; {@link purgeIdempotencyKeys} removes older ones. */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -46,11 +47,6 @@ export interface RunIdempotentOptions {
   /** Interactive-transaction limits (ms): waiting for a connection, and the whole transaction. */
   maxWait?: number;
   timeout?: number;
-  /**
-   * The operation refuses (throws its typed errors) before it writes anything, so a refusal needs no savepoint to
-   * undo partial writes (one round trip less). Default false.
-   */
-  refusesBeforeWriting?: boolean;
 }
 
 const STORED_CATEGORIES = new Set(['validation', 'not_found', 'conflict', 'forbidden']);
@@ -85,14 +81,13 @@ export async function runIdempotent<B>(
           throw new AppError('IDEMPOTENCY_KEY_IN_PROGRESS', 'a request with this key is in progress; retry shortly');
         return { status: row.response_status, body: row.response_body as B | ErrorBody, replayed: true };
       }
-      const savepoint = options.refusesBeforeWriting !== true;
-      if (savepoint) await tx.$executeRaw`SAVEPOINT idempotent_operation`;
+      await tx.$executeRaw`SAVEPOINT idempotent_operation`;
       let response: StoredResponse<B | ErrorBody>;
       try {
         response = await operation(tx);
       } catch (error) {
         if (!(error instanceof AppError) || !STORED_CATEGORIES.has(error.category)) throw error;
-        if (savepoint) await tx.$executeRaw`ROLLBACK TO SAVEPOINT idempotent_operation`;
+        await tx.$executeRaw`ROLLBACK TO SAVEPOINT idempotent_operation`;
         response = toErrorResponse(error);
       }
       // Stored as the client will see it (JSON), so a replay is byte-for-byte the same body.
@@ -104,6 +99,72 @@ export async function runIdempotent<B>(
     },
     { maxWait: options.maxWait ?? 10_000, timeout: options.timeout ?? 20_000 },
   );
+}
+
+/**
+ * An operation for {@link runIdempotentPipelined}, in two halves: `prepare` sends its reads and row locks, waits for
+ * them and throws its typed refusals, writing nothing; `write` sends the writes without waiting and returns the
+ * response they make (computed from what `prepare` read under its locks).
+ */
+export interface PipelinedOperation<P, B> {
+  prepare(tx: PipelinedTransaction): Promise<P>;
+  write(tx: PipelinedTransaction, prepared: P): StoredResponse<B>;
+}
+
+/**
+ * {@link runIdempotent} on a pipelined connection (../sql): the same semantics (the key claimed first in the
+ * transaction of the effect, stored refusals, replays, IDEMPOTENCY_KEY_REUSED / _IN_PROGRESS) in two round trips for
+ * a first request: [BEGIN, claim the key, the operation's reads and locks], then [its writes, the stored response,
+ * COMMIT]. Refusals come from `prepare`, before anything is written, so no savepoint is needed. A replayed key
+ * still ran `prepare` (its locks end with the transaction; nothing was written).
+ */
+export async function runIdempotentPipelined<P, B>(
+  db: Db,
+  scope: IdempotencyScope,
+  operation: PipelinedOperation<P, B>,
+): Promise<IdempotentOutcome<B>> {
+  if (!isUuid(scope.playerId)) throw new AppError('NOT_FOUND', 'no such player');
+  return runPipelined(db, async (tx) => {
+    const claim = tx.query<{ claimed: number }>`
+      INSERT INTO idempotency_keys (player_id, key, request_hash) VALUES (${scope.playerId}::uuid, ${scope.key}, ${scope.requestHash})
+      ON CONFLICT (player_id, key) DO NOTHING RETURNING 1 AS claimed`;
+    let prepared: { ok: true; value: P } | { ok: false; error: unknown };
+    try {
+      prepared = { ok: true, value: await operation.prepare(tx) };
+    } catch (error) {
+      prepared = { ok: false, error };
+    }
+    // Sent before the operation's statements, so answered by now (a failed claim is the error to report).
+    if ((await claim).length === 0) {
+      const rows = await tx.query<{ request_hash: string; response_status: number | null; response_body: unknown }>`
+        SELECT request_hash, response_status, response_body FROM idempotency_keys
+        WHERE player_id = ${scope.playerId}::uuid AND key = ${scope.key}`;
+      await tx.commit();
+      const row = rows[0];
+      if (!row) throw new AppError('IDEMPOTENCY_KEY_IN_PROGRESS', 'a request with this key is in progress; retry shortly');
+      if (row.request_hash !== scope.requestHash) {
+        throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request');
+      }
+      if (row.response_status === null)
+        throw new AppError('IDEMPOTENCY_KEY_IN_PROGRESS', 'a request with this key is in progress; retry shortly');
+      return { status: row.response_status, body: row.response_body as B | ErrorBody, replayed: true };
+    }
+    let response: StoredResponse<B | ErrorBody>;
+    if (prepared.ok) {
+      response = operation.write(tx, prepared.value);
+    } else {
+      const { error } = prepared;
+      if (!(error instanceof AppError) || !STORED_CATEGORIES.has(error.category)) throw error;
+      response = toErrorResponse(error);
+    }
+    // Stored as the client will see it (JSON), so a replay is byte-for-byte the same body.
+    const text = JSON.stringify(response.body);
+    void tx.query`
+      UPDATE idempotency_keys SET response_status = ${response.status}::int, response_body = ${text}::jsonb
+      WHERE player_id = ${scope.playerId}::uuid AND key = ${scope.key}`;
+    await tx.commit();
+    return { status: response.status, body: JSON.parse(text) as B | ErrorBody, replayed: false };
+  });
 }
 
 /** Deletes keys older than {@link IDEMPOTENCY_KEY_TTL_MS} (or `olderThan`); returns how many. */

@@ -12,6 +12,7 @@
 import { AppError } from '@harvest/shared/errors';
 import type { DbTransaction } from '../index.ts';
 import { appendEvents, type OutboxEventInput } from '../outbox/index.ts';
+import type { StatementIssuer } from '../sql/index.ts';
 
 /** Largest balance a gold or resource column holds (PostgreSQL int4). */
 export const MAX_BALANCE = 2_147_483_647;
@@ -197,6 +198,98 @@ export async function changeItemsInTx(
   }
   for (const row of rows) balances.set(row.item_id, row.quantity);
   return balances;
+}
+
+/** A balance the caller locked and read in this transaction, and how it changes. */
+export interface LockedChange {
+  /** The balance read under the row lock. */
+  before: number;
+  delta: number;
+}
+
+/** What {@link sendLockedChangesInTx} sends. */
+export interface LockedChanges {
+  gold?: LockedChange & {
+    /** The id of the gold ledger row, drawn by the caller (`nextval` of `ledger_entries.id`) so `gold_changed` names it. */
+    ledgerId: bigint | string;
+  };
+  /** Resource rows the caller locked (they exist); sorted by item id here. */
+  items: ReadonlyArray<LockedChange & { itemId: string }>;
+}
+
+/**
+ * Writes balance changes whose rows the caller locked (player row, then resource rows) and whose results it checked:
+ * the new gold and quantities, and their ledger rows (gold first, then items in item-id order), as ONE statement
+ * issued through `issuer` without waiting, so it can be pipelined with what follows it (see ../sql). The `gold_changed` event
+ * is pushed to `context.events` (required: the caller appends every event of its transaction at once).
+ *
+ * The statement checks its own result and fails (division by zero, aborting the transaction, so a COMMIT sent
+ * behind it rolls back) unless every row changed to exactly the balance computed here from the locked values; the
+ * CHECK constraints refuse negatives as well. Refusals (INSUFFICIENT_GOLD...) are the caller's, before this call.
+ * Returns the statement and the balances after.
+ */
+export function sendLockedChangesInTx(
+  tx: Pick<DbTransaction, '$queryRaw'>,
+  issuer: StatementIssuer,
+  context: LedgerContext & { events: OutboxEventInput[] },
+  changes: LockedChanges,
+): { written: Promise<unknown>; gold: number | null; items: Array<{ itemId: string; quantity: number }> } {
+  if (!isUuid(context.playerId)) throw new AppError('NOT_FOUND', 'no such player');
+  const items = [...changes.items].filter((i) => i.delta !== 0).sort((a, b) => (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0));
+  if (new Set(items.map((i) => i.itemId)).size !== items.length) throw new Error('sendLockedChangesInTx: an item appears twice');
+  const gold = changes.gold && changes.gold.delta !== 0 ? changes.gold : undefined;
+  for (const change of [...items, ...(gold ? [gold] : [])]) {
+    const after = change.before + change.delta;
+    if (!Number.isSafeInteger(change.delta) || after < 0 || after > MAX_BALANCE) {
+      throw new Error('sendLockedChangesInTx: the caller must refuse a change that leaves 0..MAX_BALANCE');
+    }
+  }
+  const goldDelta = gold?.delta ?? 0;
+  const goldAfter = gold ? gold.before + gold.delta : null;
+  const ids = items.map((i) => i.itemId);
+  const deltas = items.map((i) => i.delta);
+  const afters = items.map((i) => i.before + i.delta);
+  const written = issuer.issue(
+    () => tx.$queryRaw`
+    WITH gold AS (
+      UPDATE players SET gold = gold + ${goldDelta}::bigint, updated_at = now()
+      WHERE id = ${context.playerId}::uuid AND ${goldDelta}::bigint <> 0
+      RETURNING gold
+    ), wanted AS (
+      SELECT item_id, delta, after, ord FROM unnest(${ids}::text[], ${deltas}::int[], ${afters}::int[]) WITH ORDINALITY AS w(item_id, delta, after, ord)
+    ), items AS (
+      UPDATE resources r SET quantity = r.quantity + w.delta, updated_at = now()
+      FROM wanted w WHERE r.player_id = ${context.playerId}::uuid AND r.item_id = w.item_id
+      RETURNING r.item_id, r.quantity
+    ), ledger AS (
+      INSERT INTO ledger_entries (id, player_id, asset, item_id, delta, reason, reference_id)
+      SELECT ${gold?.ledgerId ?? null}::bigint, ${context.playerId}::uuid, 'gold'::ledger_asset, NULL, ${goldDelta}::int, ${context.reason}, ${context.referenceId}
+      WHERE ${goldDelta}::bigint <> 0
+      UNION ALL
+      SELECT nextval(pg_get_serial_sequence('ledger_entries', 'id')), ${context.playerId}::uuid, 'item'::ledger_asset, w.item_id, w.delta, ${context.reason}, ${context.referenceId}
+      FROM (SELECT * FROM wanted ORDER BY ord) w
+    )
+    -- 1/0 aborts the transaction when a row did not end where the locked values said it would.
+    SELECT 1 / (CASE WHEN
+      (SELECT count(*) FROM items i JOIN wanted w USING (item_id) WHERE i.quantity = w.after) = ${ids.length}::int
+      AND (SELECT count(*) FROM items) = ${ids.length}::int
+      AND ${goldAfter}::bigint IS NOT DISTINCT FROM (SELECT gold FROM gold)
+    THEN 1 ELSE 0 END) AS ok`,
+  );
+  if (gold && goldAfter !== null) {
+    context.events.push({
+      type: 'gold_changed',
+      key: context.playerId,
+      payload: {
+        playerId: context.playerId,
+        delta: gold.delta,
+        balance: goldAfter,
+        reason: context.reason,
+        referenceId: String(gold.ledgerId),
+      },
+    });
+  }
+  return { written, gold: goldAfter, items: items.map((i) => ({ itemId: i.itemId, quantity: i.before + i.delta })) };
 }
 
 /** One ledger row as listed to its player. */

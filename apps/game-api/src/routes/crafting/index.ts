@@ -4,9 +4,10 @@
  * IDEMPOTENCY_KEY_REUSED. One transaction: inputs consumed, the card created with its provenance, ledger rows and
  * `crafted`, or nothing at all.
  */
-import { craftInTx } from '@harvest/db';
+import { prepareCraftInTx, runIdempotentPipelined, sendCraftInTx } from '@harvest/db';
 import { errorResponses } from '@harvest/service';
-import type { FastifyInstance } from 'fastify';
+import { AppError } from '@harvest/shared/errors';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { claimsOf } from '../../plugins/auth.ts';
@@ -18,8 +19,9 @@ import {
   idempotencyHeaders,
   itemQuantitySchema,
   limitWrites,
-  sendIdempotent,
+  requestHash,
   uuidSchema,
+  withDbRetry,
 } from '../inventory/economy.ts';
 
 const craftSchema = z.object({
@@ -58,22 +60,39 @@ export async function craftingRoutes(app: FastifyInstance, options: EconomyRoute
       await limitWrites(options, playerId);
       const content = await options.content();
       const { recipeId, cardIds } = request.body;
-      // The offered cards are a set: their order does not make another request. craftInTx checks everything
-      // before its first write, so a refusal is stored without a savepoint.
+      // The offered cards are a set: their order does not make another request.
       const body = { recipeId, cardIds: [...cardIds].sort() };
-      return sendIdempotent(options, request, reply, { playerId, body, required: true, refusesBeforeWriting: true }, async (tx) => {
-        const outcome = await craftInTx(tx, { playerId, recipeId, cardIds, content, now: options.now() });
-        return {
-          status: 201,
-          body: {
-            craftId: outcome.craftId,
-            recipeId: outcome.recipeId,
-            card: cardBody(outcome.card, content),
-            consumed: outcome.consumed,
-            balances: outcome.balances,
+      const key = request.headers['idempotency-key'];
+      if (key === undefined)
+        throw new AppError('IDEMPOTENCY_KEY_REQUIRED', 'send an Idempotency-Key header (e.g. a fresh UUID per operation)');
+      const input = { playerId, recipeId, cardIds, content, now: options.now() };
+      // Two round trips on a pipelined connection (packages/db/src/sql): the key, the locks and the checks; then the
+      // writes, the stored response and COMMIT.
+      const outcome = await withDbRetry(() =>
+        runIdempotentPipelined(
+          options.db,
+          { playerId, key, requestHash: requestHash(request, body) },
+          {
+            prepare: (tx) => prepareCraftInTx(tx.raw, tx.issuer, input),
+            write: (tx, prepared) => {
+              const craft = sendCraftInTx(tx.raw, tx.issuer, prepared).outcome;
+              return {
+                status: 201,
+                body: {
+                  craftId: craft.craftId,
+                  recipeId: craft.recipeId,
+                  card: cardBody(craft.card, content),
+                  consumed: craft.consumed,
+                  balances: craft.balances,
+                },
+              };
+            },
           },
-        };
-      });
+        ),
+      );
+      const sent = reply as FastifyReply;
+      if (outcome.replayed) sent.header('idempotent-replayed', 'true');
+      return sent.code(outcome.status).send(outcome.body);
     },
   );
 }

@@ -132,7 +132,7 @@ export async function farmRoutes(app: FastifyInstance, options: EconomyRouteOpti
         const now = options.now();
         const plotId = request.params.plotId;
         const seed = (request.body as { seed?: string } | undefined)?.seed;
-        return sendIdempotent(options, request, reply, { playerId, body: { plotId, seed: seed ?? null }, required: false }, async (tx) => {
+        return sendIdempotent(options, request, reply, { playerId, body: { plotId, seed: seed ?? null } }, async (tx) => {
           const outcome =
             name === 'plant'
               ? await farmActionInTx(tx, { playerId, plotId, action: 'plant', seed: seed as string, content, now })

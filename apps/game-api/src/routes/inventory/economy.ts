@@ -148,16 +148,27 @@ export function requestHash(request: FastifyRequest, body: unknown): string {
     .digest('hex');
 }
 
-/** Whether a database error is a write conflict (deadlock, serialisation failure) that a retry resolves. */
+/**
+ * Whether a database error is a write conflict (deadlock, serialisation failure) that a retry resolves: Prisma's
+ * codes, or PostgreSQL's own (40P01, 40001) from the pipelined paths on plain pg.
+ */
 function isWriteConflict(error: unknown): boolean {
   const e = error as { code?: string; meta?: { driverAdapterError?: { cause?: { kind?: string } } } };
-  return e?.code === 'P2034' || e?.meta?.driverAdapterError?.cause?.kind === 'TransactionWriteConflict';
+  return (
+    e?.code === 'P2034' ||
+    e?.code === '40P01' ||
+    e?.code === '40001' ||
+    e?.meta?.driverAdapterError?.cause?.kind === 'TransactionWriteConflict'
+  );
 }
 
-/** Whether a database error is the pool or an interactive transaction timing out (busy: retry later). */
+/**
+ * Whether a database error is the pool or a transaction timing out (busy: retry later): Prisma's codes, or a
+ * statement cancelled by the pipelined paths' statement_timeout (57014).
+ */
 function isBusy(error: unknown): boolean {
   const code = (error as { code?: string })?.code;
-  return code === 'P2024' || code === 'P2028';
+  return code === 'P2024' || code === 'P2028' || code === '57014';
 }
 
 /**
@@ -177,26 +188,23 @@ export async function withDbRetry<T>(run: () => Promise<T>, attempts = 3): Promi
 }
 
 /**
- * Runs a state-changing operation, idempotently when the request carries an Idempotency-Key (`required`: refuse
- * without one), and sends its response; a replay carries `Idempotent-Replayed: true`.
+ * Runs a state-changing operation, idempotently when the request carries an Idempotency-Key, and sends its
+ * response; a replay carries `Idempotent-Replayed: true`. (Crafts, which require a key, run pipelined instead.)
  */
 export async function sendIdempotent<B>(
   options: EconomyRouteOptions,
   request: FastifyRequest,
   reply: FastifyReply,
-  input: { playerId: string; body: unknown; required: boolean; refusesBeforeWriting?: boolean },
+  input: { playerId: string; body: unknown },
   operation: (tx: Parameters<Parameters<Db['$transaction']>[0]>[0]) => Promise<StoredResponse<B>>,
 ): Promise<FastifyReply> {
   const key = (request.headers as Record<string, string | undefined>)['idempotency-key'];
   if (key === undefined) {
-    if (input.required) throw new AppError('IDEMPOTENCY_KEY_REQUIRED', 'send an Idempotency-Key header (e.g. a fresh UUID per operation)');
     const response = await withDbRetry(() => options.db.$transaction(operation, { maxWait: 10_000, timeout: 20_000 }));
     return reply.code(response.status).send(response.body);
   }
   const scope = { playerId: input.playerId, key, requestHash: requestHash(request, input.body) };
-  const outcome = await withDbRetry(() =>
-    runIdempotent(options.db, scope, operation, { refusesBeforeWriting: input.refusesBeforeWriting === true }),
-  );
+  const outcome = await withDbRetry(() => runIdempotent(options.db, scope, operation));
   if (outcome.replayed) reply.header('idempotent-replayed', 'true');
   return reply.code(outcome.status).send(outcome.body);
 }

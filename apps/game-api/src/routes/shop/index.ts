@@ -74,7 +74,7 @@ export async function shopRoutes(app: FastifyInstance, options: EconomyRouteOpti
         await limitWrites(options, playerId);
         const content = await options.content();
         const input = { playerId, itemId: request.body.itemId, quantity: request.body.quantity, content };
-        return sendIdempotent(options, request, reply, { playerId, body: request.body, required: false }, async (tx) => {
+        return sendIdempotent(options, request, reply, { playerId, body: request.body }, async (tx) => {
           const outcome: TradeOutcome = side === 'buy' ? await buyInTx(tx, input) : await sellInTx(tx, input);
           return { status: 200, body: { ...outcome, contentVersion: content.version } };
         });
