@@ -11,7 +11,7 @@
  * new seat the hub hands out) before the room applies `forfeit`. At the end the room settles the match exactly once
  * (packages/db settleMatch), reveals the seed and closes.
  */
-import { type AuthContext, type Client, CloseCode, type Delayed, type MessageContext, Room } from '@colyseus/core';
+import { type AuthContext, type Client, ClientState, CloseCode, type Delayed, type MessageContext, Room } from '@colyseus/core';
 import { StateView } from '@colyseus/schema';
 import type { AccessClaims } from '@harvest/auth';
 import { beginMatch, claimMatch, getGameDataVersion, type MatchRecord, settleMatch } from '@harvest/db';
@@ -55,6 +55,8 @@ interface SeatClient {
   bucket: TokenBucket;
   chat: TokenBucket;
   forfeitTimer: Delayed | null;
+  /** The SDK-level reconnection held open for a dropped connection (closed when the player comes back another way). */
+  reconnection: ReturnType<Room['allowReconnection']> | null;
 }
 
 /** Options the matchmaker creates the room with. */
@@ -63,7 +65,11 @@ export interface BattleRoomOptions {
 }
 
 export class BattleRoom extends Room<{ state: BattleSchema }> {
-  override maxClients = 2;
+  /**
+   * Two players, plus room for a seat the hub re-issues to a player whose dropped connection still holds its
+   * reconnection seat (a restarted client has lost the SDK's reconnection token). onJoin admits only the players.
+   */
+  override maxClients = 4;
   /** Hard cap on top of the per-client bucket (Colyseus disconnects past it). */
   override maxMessagesPerSecond = 60;
 
@@ -87,6 +93,7 @@ export class BattleRoom extends Room<{ state: BattleSchema }> {
       bucket: createTokenBucket(messagesPerSecond, messagesPerSecond * 2),
       chat: createTokenBucket(chatLinesPer10s / 10, chatLinesPer10s),
       forfeitTimer: null,
+      reconnection: null,
     };
   }
 
@@ -168,8 +175,12 @@ export class BattleRoom extends Room<{ state: BattleSchema }> {
     const seat = this.record.setup.players.findIndex((p) => p.playerId === auth?.sub);
     if (seat !== 0 && seat !== 1) throw new AppError('NOT_A_PLAYER', 'you hold no seat in this match');
     const slot = this.seats[seat];
-    if (slot.client && slot.client !== client) throw new AppError('NOT_A_PLAYER', 'your seat is already connected');
+    if (slot.client && slot.client !== client && slot.client.state === ClientState.JOINED)
+      throw new AppError('NOT_A_PLAYER', 'your seat is already connected');
     client.auth = auth;
+    // A player back through a new seat (the hub's rejoin) replaces a dropped connection still waiting to reconnect.
+    slot.reconnection?.reject(new Error('the player came back through a new seat'));
+    slot.reconnection = null;
     slot.client = client;
     slot.forfeitTimer?.clear();
     slot.forfeitTimer = null;
@@ -184,6 +195,7 @@ export class BattleRoom extends Room<{ state: BattleSchema }> {
     if (seat === null) return;
     const slot = this.seats[seat];
     slot.client = client;
+    slot.reconnection = null;
     slot.forfeitTimer?.clear();
     slot.forfeitTimer = null;
     client.view ??= new StateView();
@@ -196,6 +208,7 @@ export class BattleRoom extends Room<{ state: BattleSchema }> {
     const seat = this.seatOf(client);
     if (seat === null || this.state.phase === 'ended') return;
     const reconnection = this.allowReconnection(client, 'manual');
+    this.seats[seat].reconnection = reconnection;
     this.startForfeitClock(seat, () => reconnection.reject(new Error('reconnection window closed')));
     await reconnection.catch(() => undefined);
   }
