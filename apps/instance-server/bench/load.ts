@@ -1,0 +1,434 @@
+/**
+ * Load test of one instance-server process (issue #8): how many concurrent clients it holds in 2-player battles
+ * with a p99 intent round trip under the limit (50 ms), and what a farm room costs each visitor in bytes per second.
+ *
+ * It starts everything it needs on this machine: a scratch database on the PostgreSQL of DATABASE_URL (a migrated
+ * copy from @harvest/db/testing, dropped at the end) with the repository's game data, a real game-api on loopback
+ * (sign-in, starter grant, decks; its sign-in limits raised for the bench only), and the instance server as a child
+ * process (`src/server.ts`), so its CPU is read on its own from /proc/<pid>/stat. The bots run in this process, on
+ * the same cores as the server: the server's CPU% is the figure that says how much of a core one process needs;
+ * the bench's own CPU% is printed beside it.
+ *
+ * Battles: guest bots (guests play casual) sign in, save a deck, join the hub and queue casual; the real matchmaker
+ * pairs them, and each bot takes its seat and plays legal moves with the shared greedy AI, thinking a uniformly
+ * drawn 1-3 s (--think-min/--think-max) before each intent; when a match ends the bot queues again, so the number
+ * of clients stays put. Each intent's round trip (request sent to answer received, the answer coming after the
+ * state patch and after the action is stored in PostgreSQL) is recorded. The clients are added in steps; each step
+ * waits until nearly all of them are seated (or --settle-seconds pass), then measures for --step-seconds. A client
+ * is one player: a hub connection plus, in a match, a battle connection.
+ *
+ * Farm: an owner and --farm-visitors friends (signed in with SIWE: guests visit no farm) in one farm room at
+ * FARM_TICK_HZ=10 for --farm-seconds while the owner acts every --farm-action-seconds. Bytes are counted at each
+ * visitor's WebSocket (payload of every frame received plus the frame header the server sent with it; TCP/IP
+ * overhead not included), after the join's full state.
+ *
+ *   node bench/load.ts [--only battle|farm] [--steps 200,400,800] [--step-seconds 20] [--settle-seconds 90]
+ *     [--think-min 1000] [--think-max 3000] [--limit-ms 50] [--keep-going] [--farm-visitors 100] [--farm-seconds 30]
+ *     [--farm-action-seconds 3] [--sign-in-concurrency 16]
+ */
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import type { Room } from '@colyseus/sdk';
+import { type Bot, createBot } from '@harvest/bot';
+import { acceptFriend, requestFriend } from '@harvest/db';
+import { createTestDatabase, type TestDatabase } from '@harvest/db/testing';
+import { z } from 'zod';
+import { CHAIN_ID, createTestApp, DOMAIN, URI } from '../../game-api/test/helpers.ts';
+import { freePort, newPrefix, seedRepoGameData, startChild, testEnv } from '../test/helpers.ts';
+
+const flagsSchema = z.object({
+  only: z.enum(['battle', 'farm']).optional(),
+  steps: z
+    .string()
+    .regex(/^\d+(,\d+)*$/)
+    .transform((s) => s.split(',').map(Number))
+    .default([200, 400, 800]),
+  'step-seconds': z.coerce.number().positive().default(20),
+  'settle-seconds': z.coerce.number().positive().default(90),
+  'think-min': z.coerce.number().int().min(0).default(1000),
+  'think-max': z.coerce.number().int().min(0).default(3000),
+  'limit-ms': z.coerce.number().positive().default(50),
+  'keep-going': z.boolean().default(false),
+  'farm-visitors': z.coerce.number().int().min(1).max(199).default(100),
+  'farm-seconds': z.coerce.number().positive().default(30),
+  'farm-action-seconds': z.coerce.number().positive().default(3),
+  'sign-in-concurrency': z.coerce.number().int().min(1).default(16),
+});
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    steps: { type: 'string' },
+    'step-seconds': { type: 'string' },
+    'settle-seconds': { type: 'string' },
+    'think-min': { type: 'string' },
+    'think-max': { type: 'string' },
+    'limit-ms': { type: 'string' },
+    'keep-going': { type: 'boolean' },
+    'farm-visitors': { type: 'string' },
+    'farm-seconds': { type: 'string' },
+    'farm-action-seconds': { type: 'string' },
+    'sign-in-concurrency': { type: 'string' },
+  },
+});
+const parsed = flagsSchema.safeParse(values);
+if (!parsed.success) {
+  process.stderr.write(`bad flags: ${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}\n`);
+  process.exit(2);
+}
+const flags = parsed.data;
+if (flags['think-max'] < flags['think-min']) {
+  process.stderr.write('bad flags: --think-max must be at least --think-min\n');
+  process.exit(2);
+}
+
+const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const CLOCK_TICKS = 100;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+/** Seconds of CPU (user + system) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** CPU% (of one core) of the server and of this process over a window. */
+function cpuMeter(pid: number) {
+  const wall = performance.now();
+  const server = cpuSeconds(pid);
+  const bench = process.cpuUsage();
+  return () => {
+    const seconds = (performance.now() - wall) / 1000;
+    const mine = process.cpuUsage(bench);
+    return {
+      server: ((cpuSeconds(pid) - server) / seconds) * 100,
+      bench: ((mine.user + mine.system) / 1e6 / seconds) * 100,
+    };
+  };
+}
+
+/**
+ * The server's event-loop delay p99 (ms) since the previous call: prom-client's default metrics on /metrics keep a
+ * delay histogram that each scrape reads and resets.
+ */
+async function serverLoopP99(serverUrl: string): Promise<number> {
+  const text = await (await fetch(`${serverUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('nodejs_eventloop_lag_p99_seconds'));
+  return line ? Number(line.split(' ')[1]) * 1000 : Number.NaN;
+}
+
+/** Retries `work` a few times with backoff: game-api answers 503 when its database pool is busy at a burst of sign-ins. */
+async function retried<T>(work: () => Promise<T>, attempts = 6): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (i >= attempts) throw error;
+      await sleep(250 * 2 ** i);
+    }
+  }
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await work(items[i] as T);
+      }
+    }),
+  );
+  return out;
+}
+
+/** Resolves once `check` holds, polling; false after `timeoutMs`. */
+async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await sleep(100);
+  }
+  return true;
+}
+
+interface Stack {
+  db: TestDatabase;
+  apiUrl: string;
+  serverUrl: string;
+  child: ChildProcess;
+  close(): Promise<void>;
+}
+
+async function startStack(): Promise<Stack> {
+  const db = await createTestDatabase({ serverUrl: SERVER_URL });
+  await seedRepoGameData(db.db);
+  // Sign-in limits are per IP and every bot signs in from 127.0.0.1: raised here, never in the defaults.
+  const api = await createTestApp(db.db, {
+    env: { AUTH_RATE_LIMIT_PER_IP: '10000000', AUTH_RATE_LIMIT_PER_ADDRESS: '10000000', AUTH_GUEST_CREATIONS_PER_HOUR: '10000000' },
+  });
+  const apiUrl = await api.app.listen({ host: '127.0.0.1', port: 0 });
+  const port = await freePort();
+  const env = testEnv({
+    databaseUrl: db.url,
+    jwks: `${apiUrl}/.well-known/jwks.json`,
+    prefix: newPrefix(),
+    port,
+    // The production clocks, not the tests' short ones: the heartbeat and the matchmaker cost what they cost.
+    extra: {
+      LOG_LEVEL: 'warn',
+      MATCHMAKER_TICK_MS: '500',
+      MATCH_HEARTBEAT_MS: '5000',
+      MATCH_ABANDON_AFTER_MS: '30000',
+      MATCH_SWEEP_INTERVAL_MS: '10000',
+      FARM_TICK_HZ: '10',
+    },
+  });
+  const child = await startChild(env, port);
+  return {
+    db,
+    apiUrl,
+    serverUrl: `http://127.0.0.1:${port}`,
+    child,
+    async close() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await Promise.race([once(child, 'exit'), sleep(20_000).then(() => child.kill('SIGKILL'))]);
+      }
+      await api.close();
+      await db.drop();
+    },
+  };
+}
+
+interface Player {
+  bot: Bot;
+  phase: 'queued' | 'playing' | 'stopped';
+}
+
+interface BattleCounters {
+  roundTrips: number[];
+  matches: number;
+  refused: number;
+  errors: number;
+  lastError: string;
+}
+
+async function battles(stack: Stack): Promise<void> {
+  const pid = stack.child.pid as number;
+  const counters: BattleCounters = { roundTrips: [], matches: 0, refused: 0, errors: 0, lastError: '' };
+  let measuring = false;
+  let stopping = false;
+  const players: Player[] = [];
+  const loops: Promise<void>[] = [];
+  const thinkMin = flags['think-min'];
+  const thinkSpan = flags['think-max'] - flags['think-min'];
+
+  const newPlayer = (): Promise<Player> =>
+    retried(async () => {
+      const bot = createBot({
+        apiUrl: stack.apiUrl,
+        serverUrl: stack.serverUrl,
+        signIn: { kind: 'guest' },
+        // Read by the bot before each intent: a new draw every time.
+        get thinkMs() {
+          return thinkMin + Math.random() * thinkSpan;
+        },
+        onRoundTrip: (ms) => {
+          if (measuring) counters.roundTrips.push(ms);
+        },
+      });
+      await bot.signIn();
+      await bot.ensureDeck();
+      await bot.joinHub();
+      return { bot, phase: 'queued' };
+    });
+
+  const run = async (player: Player): Promise<void> => {
+    while (!stopping) {
+      try {
+        player.phase = 'queued';
+        const found = await player.bot.queue('casual', 300_000);
+        player.phase = 'playing';
+        const match = await player.bot.play(found, 1_800_000);
+        counters.matches += 1;
+        counters.refused += match.refused;
+      } catch (error) {
+        if (stopping) break;
+        counters.errors += 1;
+        counters.lastError = error instanceof Error ? error.message : String(error);
+        await sleep(1_000);
+      }
+    }
+    player.phase = 'stopped';
+  };
+
+  print('');
+  print(`battles: casual, guest bots, think ${thinkMin}-${flags['think-max']} ms before each intent, p99 limit ${flags['limit-ms']} ms`);
+  print(
+    '| clients | in battle | signed in (s) | seated (s) | intents | p50 ms | p99 ms | max ms | server CPU % | server loop p99 ms | bench CPU % | bench loop p99 ms | matches | errors | load avg |',
+  );
+  print('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  const benchLoop = monitorEventLoopDelay({ resolution: 10 });
+  benchLoop.enable();
+  let best: number | null = null;
+  try {
+    for (const target of flags.steps) {
+      const signInStarted = performance.now();
+      const added = await pool(
+        Array.from({ length: Math.max(0, target - players.length) }, (_, i) => i),
+        flags['sign-in-concurrency'],
+        () => newPlayer(),
+      );
+      const signInSeconds = (performance.now() - signInStarted) / 1000;
+      for (const player of added) {
+        players.push(player);
+        loops.push(run(player));
+      }
+      const seatStarted = performance.now();
+      const playing = () => players.filter((p) => p.phase === 'playing').length;
+      await until(() => playing() >= target * 0.95, flags['settle-seconds'] * 1000);
+      const seatSeconds = (performance.now() - seatStarted) / 1000;
+
+      counters.roundTrips = [];
+      const matchesBefore = counters.matches;
+      const errorsBefore = counters.errors;
+      const meter = cpuMeter(pid);
+      await serverLoopP99(stack.serverUrl);
+      benchLoop.reset();
+      measuring = true;
+      await sleep(flags['step-seconds'] * 1000);
+      measuring = false;
+      const cpu = meter();
+      const serverLoop = await serverLoopP99(stack.serverUrl);
+      const benchLoopP99 = benchLoop.percentile(99) / 1e6;
+      const sorted = counters.roundTrips.slice().sort((a, b) => a - b);
+      const p99 = percentile(sorted, 99);
+      print(
+        `| ${players.length} | ${playing()} | ${signInSeconds.toFixed(1)} | ${seatSeconds.toFixed(1)} | ${sorted.length} | ${percentile(sorted, 50).toFixed(1)} | ${p99.toFixed(1)} | ${(sorted.at(-1) ?? Number.NaN).toFixed(1)} | ${cpu.server.toFixed(0)} | ${serverLoop.toFixed(0)} | ${cpu.bench.toFixed(0)} | ${benchLoopP99.toFixed(0)} | ${counters.matches - matchesBefore} | ${counters.errors - errorsBefore} | ${loadavg()} |`,
+      );
+      if (counters.errors > errorsBefore) print(`  last error: ${counters.lastError}`);
+      if (p99 < flags['limit-ms'] && sorted.length > 0) best = players.length;
+      else if (!flags['keep-going']) break;
+    }
+  } finally {
+    benchLoop.disable();
+    stopping = true;
+    await pool(players, 64, (p) => Promise.race([p.bot.close(), sleep(5_000)]));
+  }
+  print(
+    best === null
+      ? `no step kept p99 under ${flags['limit-ms']} ms`
+      : `highest step with p99 < ${flags['limit-ms']} ms: ${best} clients (${best / 2} battles) on one process`,
+  );
+  await Promise.race([Promise.all(loops), sleep(10_000)]);
+}
+
+/** Counts what a room's WebSocket receives: payload bytes plus each frame's header as the server sent it. */
+function countBytes(room: Room): { bytes: number; frames: number } {
+  const counter = { bytes: 0, frames: 0 };
+  const ws = (room.connection.transport as unknown as { ws: WebSocket }).ws;
+  ws.addEventListener('message', (event: MessageEvent) => {
+    const size = (event.data as ArrayBuffer).byteLength ?? String(event.data).length;
+    counter.bytes += size + (size < 126 ? 2 : size < 65_536 ? 4 : 10);
+    counter.frames += 1;
+  });
+  return counter;
+}
+
+async function farm(stack: Stack): Promise<void> {
+  const pid = stack.child.pid as number;
+  const siwe = { kind: 'siwe' as const, domain: DOMAIN, uri: URI, chainId: CHAIN_ID };
+  const signIn = () =>
+    retried(async () => {
+      const bot = createBot({ apiUrl: stack.apiUrl, serverUrl: stack.serverUrl, signIn: siwe });
+      await bot.signIn();
+      return bot;
+    });
+  const owner = await signIn();
+  const visitors = await pool(
+    Array.from({ length: flags['farm-visitors'] }, (_, i) => i),
+    flags['sign-in-concurrency'],
+    () => signIn(),
+  );
+  for (const v of visitors) {
+    await requestFriend(stack.db.db, { playerId: v.playerId, otherId: owner.playerId });
+    await acceptFriend(stack.db.db, { playerId: owner.playerId, otherId: v.playerId });
+  }
+  const ownerRoom = await owner.client.joinOrCreate('farm', { ownerId: owner.playerId });
+  ownerRoom.onMessage('*', () => undefined);
+  const seeds = ['wheat-seed', 'wheat-seed', 'wheat-seed', 'carrot-seed', 'carrot-seed', 'carrot-seed'];
+  for (const [i, seed] of seeds.entries()) await ownerRoom.request('plant', { plotId: `starter-${i + 1}`, seed });
+  const rooms = await pool(visitors, 20, async (v) => {
+    const room = await v.client.joinOrCreate('farm', { ownerId: owner.playerId });
+    room.onMessage('*', () => undefined);
+    return room;
+  });
+  if (new Set(rooms.map((r) => r.roomId).concat(ownerRoom.roomId)).size !== 1) throw new Error('visitors landed in different rooms');
+  await until(() => rooms.every((r) => (r.state as { visitors?: { length: number } }).visitors?.length === visitors.length + 1), 30_000);
+
+  const counters = rooms.map(countBytes);
+  const meter = cpuMeter(pid);
+  const started = performance.now();
+  let actions = 0;
+  let refusedActions = 0;
+  let plot = 0;
+  while (performance.now() - started < flags['farm-seconds'] * 1000) {
+    await sleep(flags['farm-action-seconds'] * 1000);
+    // Clears a plot, next time plants it again: two visible changes per plot, round the farm.
+    const plotId = `starter-${(Math.floor(plot / 2) % 6) + 1}`;
+    const request = plot % 2 === 0 ? ownerRoom.request('clear', { plotId }) : ownerRoom.request('plant', { plotId, seed: 'wheat-seed' });
+    await request.then(
+      () => actions++,
+      () => refusedActions++,
+    );
+    plot++;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = meter();
+  const rates = counters.map((c) => c.bytes / seconds).sort((a, b) => a - b);
+  const frames = counters.map((c) => c.frames / seconds).sort((a, b) => a - b);
+  print('');
+  print(`farm: ${visitors.length} visitors (friends) + the owner in one room, FARM_TICK_HZ=10, ${seconds.toFixed(0)} s`);
+  print(
+    '| visitors | owner actions | bytes/s per client p50 | min | max | frames/s per client p50 | server CPU % | bench CPU % | load avg |',
+  );
+  print('|---|---|---|---|---|---|---|---|---|');
+  print(
+    `| ${visitors.length} | ${actions} (${refusedActions} refused) | ${percentile(rates, 50).toFixed(0)} | ${(rates[0] ?? 0).toFixed(0)} | ${(rates.at(-1) ?? 0).toFixed(0)} | ${percentile(frames, 50).toFixed(1)} | ${cpu.server.toFixed(0)} | ${cpu.bench.toFixed(0)} | ${loadavg()} |`,
+  );
+  await pool([owner, ...visitors], 32, (b) => Promise.race([b.close(), sleep(5_000)]));
+}
+
+print(`instance-server load test, load average at start: ${loadavg()}`);
+const stack = await startStack();
+let exitCode = 0;
+const onSignal = () => {
+  void stack.close().finally(() => process.exit(130));
+};
+process.once('SIGINT', onSignal);
+process.once('SIGTERM', onSignal);
+try {
+  if (flags.only !== 'battle') await farm(stack);
+  if (flags.only !== 'farm') await battles(stack);
+} catch (error) {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  exitCode = 1;
+} finally {
+  await stack.close();
+}
+print(`load average at end: ${loadavg()}`);
+process.exit(exitCode);
