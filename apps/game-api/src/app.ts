@@ -11,6 +11,7 @@ import { deckRoutes } from './routes/decks/index.ts';
 import { farmRoutes } from './routes/farm/index.ts';
 import { contentSource, type EconomyRouteOptions } from './routes/inventory/economy.ts';
 import { inventoryRoutes } from './routes/inventory/index.ts';
+import { leaderboardRoutes } from './routes/leaderboards/index.ts';
 import { ledgerRoutes } from './routes/ledger/index.ts';
 import { meRoutes } from './routes/me/index.ts';
 import { type MintJobs, mintRoutes } from './routes/mints/index.ts';
@@ -94,7 +95,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     now: deps.economy?.now ?? deps.now ?? Date.now,
     writesPerMinute: deps.economy?.writesPerMinute ?? 600,
   };
-  for (const routes of [inventoryRoutes, ledgerRoutes, farmRoutes, shopRoutes, recipeRoutes, craftingRoutes, deckRoutes]) {
+  for (const routes of [
+    inventoryRoutes,
+    ledgerRoutes,
+    farmRoutes,
+    shopRoutes,
+    recipeRoutes,
+    craftingRoutes,
+    deckRoutes,
+    leaderboardRoutes,
+  ]) {
     await app.register(routes, economy);
   }
   const noJobs: MintJobs = { requested: async () => undefined, retryBatch: async () => undefined };

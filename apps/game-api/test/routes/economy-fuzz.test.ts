@@ -126,6 +126,7 @@ const ROUTES = [
   { method: 'GET', path: '/v1/inventory' },
   { method: 'GET', path: '/v1/inventory/cards/:id' },
   { method: 'GET', path: '/v1/ledger' },
+  { method: 'GET', path: '/v1/leaderboards/ranked' },
   { method: 'GET', path: '/v1/farm' },
   { method: 'POST', path: '/v1/farm/plots/:id/plant' },
   { method: 'POST', path: '/v1/farm/plots/:id/water' },
