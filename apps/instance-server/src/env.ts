@@ -1,11 +1,15 @@
+import { busEnv } from '@harvest/bus';
 import { baseEnv, databaseUrl, httpUrl, loadEnv, portVar, redisUrl } from '@harvest/service';
 import { z } from 'zod';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+// The event bus (hub notifications consume it). This process publishes no outbox: the game-api's relay does.
+const { OUTBOX_RELAY: _relayNotHere, ...consumerBusEnv } = busEnv;
 
 /** Everything this process reads from its environment, validated once at start-up. */
 export const envSchema = z.object({
   ...baseEnv,
+  ...consumerBusEnv,
   /** One port for the WebSocket rooms, Colyseus' matchmaking routes and /healthz /readyz /metrics. */
   INSTANCE_SERVER_PORT: portVar(2567),
   DATABASE_URL: databaseUrl,

@@ -6,16 +6,19 @@
 
 import { matchMaker } from '@colyseus/core';
 import { createJwksCache, createTokenVerifier } from '@harvest/auth';
+import { createBusTransport, createConsumer } from '@harvest/bus';
 import { createDb, type Db } from '@harvest/db';
 import { createLogger, type Dependency, type Logger, postgresDependency, redisDependency } from '@harvest/service';
 import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { buildApp } from './app.ts';
 import { startRealtime } from './colyseus.ts';
 import type { Env } from './env.ts';
 import { type MatchKeeper, startMatchKeeper } from './matches/sweeper.ts';
 import { createActionWriter } from './matches/writer.ts';
 import { createMatchmaker, type Matchmaker } from './matchmaking/matchmaker.ts';
-import { createWordFilter, playerChannel, setServices } from './services.ts';
+import { notificationHandlers } from './notifications.ts';
+import { createWordFilter, type HubNotification, playerChannel, setServices } from './services.ts';
 
 export interface InstanceServer {
   port: number;
@@ -44,6 +47,9 @@ export async function startInstanceServer(env: Env, options: { log?: Logger; db?
     audience: env.AUTH_AUDIENCE,
   });
   const prefix = env.INSTANCE_REDIS_PREFIX;
+  const notify = async (playerId: string, message: HubNotification) => {
+    await matchMaker.presence.publish(playerChannel(prefix, playerId), message);
+  };
   setServices({
     db,
     log,
@@ -63,11 +69,10 @@ export async function startInstanceServer(env: Env, options: { log?: Logger; db?
       farmTickHz: env.FARM_TICK_HZ,
       redisPrefix: prefix,
     },
-    notify: async (playerId, message) => {
-      await matchMaker.presence.publish(playerChannel(prefix, playerId), message);
-    },
+    notify,
   });
-  const http = await buildApp({ log, dependencies });
+  const registry = new Registry();
+  const http = await buildApp({ log, dependencies, registry });
   const realtime = await startRealtime({
     redisUrl: env.REDIS_URL,
     redisPrefix: prefix,
@@ -76,6 +81,17 @@ export async function startInstanceServer(env: Env, options: { log?: Logger; db?
     publicAddress: env.INSTANCE_PUBLIC_ADDRESS,
     http,
   });
+  // Bus events become hub notifications (one consumer group shared by every instance-server process).
+  const busTransport = createBusTransport({ env: { ...env, OUTBOX_RELAY: 'off' }, redisUrl: env.REDIS_URL, log });
+  const notifications = createConsumer({
+    name: 'instance-server-notifications',
+    handlers: notificationHandlers(notify),
+    transport: busTransport,
+    db,
+    log,
+    registry,
+  });
+  await notifications.start();
   const matchmaker = createMatchmaker(env.MATCHMAKER_TICK_MS);
   matchmaker.start();
   const keeper = startMatchKeeper({
@@ -94,6 +110,8 @@ export async function startInstanceServer(env: Env, options: { log?: Logger; db?
     matchmaker,
     keeper,
     async close() {
+      await notifications.stop();
+      await busTransport.close();
       await matchmaker.stop();
       await realtime.close();
       await keeper.stop();

@@ -55,6 +55,8 @@ export function testEnv(input: {
     MATCH_HEARTBEAT_MS: '500',
     MATCH_ABANDON_AFTER_MS: '3000',
     MATCH_SWEEP_INTERVAL_MS: '1000',
+    // Streams of their own, so no test's consumer takes events meant for another (or for a dev stack on this Redis).
+    EVENT_BUS_PREFIX: `test-is-${randomBytes(4).toString('hex')}`,
     ...input.extra,
   };
 }
