@@ -195,6 +195,16 @@ async function main(): Promise<void> {
     'Ctrl-C stops everything.',
   ];
   for (const line of lines) say(line);
+  if (process.argv.includes('--demo')) {
+    const url = (name: string) => urls.find(({ spec }) => spec.name === name)?.url ?? '';
+    say('demo: two bots sign in, queue and play a match');
+    try {
+      const { runDemo } = await import('./demo.ts');
+      for (const line of await runDemo(url('game-api'), url('instance-server'))) say(line);
+    } catch (error) {
+      say(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
 }
 
 main().catch(dieWith);

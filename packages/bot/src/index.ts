@@ -6,7 +6,7 @@
  * tests, the start command's demo and the load test.
  */
 import { Client, type Room } from '@colyseus/sdk';
-import type { BattleView, CardDef, CardRef, Seat, SeatView, Unit } from '@harvest/shared/rules';
+import type { BattleConfig, BattleView, CardDef, CardRef, Seat, SeatView, Unit } from '@harvest/shared/rules';
 import { chooseGreedyAction } from '@harvest/shared/rules';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { createSiweMessage } from 'viem/siwe';
@@ -83,8 +83,11 @@ const plainUnit = (u: Unit): Unit => ({
   token: u.token,
 });
 
-/** The BattleView a player's synchronised state amounts to (what the AI reads). */
-export function viewFromState(state: SchemaBattle, viewer: Seat): BattleView {
+/**
+ * The BattleView a player's synchronised state amounts to (what the AI reads). `config`: the match's battle rules
+ * (the room's `catalog` answer carries them); without it, the state's own limits and the GAME.md defaults.
+ */
+export function viewFromState(state: SchemaBattle, viewer: Seat, config?: BattleConfig): BattleView {
   const seat = (s: SchemaSeat, i: number): SeatView => ({
     playerId: s.playerId,
     health: s.health,
@@ -102,7 +105,7 @@ export function viewFromState(state: SchemaBattle, viewer: Seat): BattleView {
   const seats = [...state.seats];
   return {
     viewer,
-    config: {
+    config: config ?? {
       heroHealth: seats[0]?.maxHealth ?? 25,
       handLimit: state.handLimit,
       boardLimit: state.boardLimit,
@@ -258,6 +261,7 @@ export function createBot(options: BotOptions): Bot {
     async play(found, timeoutMs = 180_000) {
       const room = await bot.takeSeat(found);
       let cards: Record<string, CardDef> = {};
+      let config: BattleConfig | undefined;
       let seat: Seat = found.seat;
       let actions = 0;
       let refused = 0;
@@ -274,8 +278,9 @@ export function createBot(options: BotOptions): Bot {
         };
         const timer = setTimeout(() => finish(new Error(`match ${found.matchId} did not end in time`)), timeoutMs);
         void room.request('catalog').then(
-          (message: { seat: Seat; cards: Record<string, CardDef> }) => {
+          (message: { seat: Seat; cards: Record<string, CardDef>; config?: BattleConfig }) => {
             cards = message.cards;
+            config = message.config;
             seat = message.seat;
             void step();
           },
@@ -299,7 +304,7 @@ export function createBot(options: BotOptions): Bot {
             if (wait > 0) await sleep(wait);
             const live = snapshot(room);
             if (done || live.phase !== 'running' || live.active !== seat) return;
-            const action = chooseGreedyAction(viewFromState(live, seat), cards);
+            const action = chooseGreedyAction(viewFromState(live, seat, config), cards);
             const { type, seat: _seat, ...body } = action as { type: string; seat: Seat } & Record<string, unknown>;
             const name = type === 'end_turn' ? 'endTurn' : type;
             const started = performance.now();

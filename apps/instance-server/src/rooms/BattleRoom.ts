@@ -153,12 +153,18 @@ export class BattleRoom extends Room<{ state: BattleSchema }> {
       }),
     );
     this.onMessage('chat', (client, message, ctx) => this.chatLine(client, message, ctx));
-    // The public catalogue of the match's game data version and the caller's seat (asked after joining, since a
+    // The public catalogue of the match's game data version, the battle's rules and the caller's seat (asked after joining, since a
     // message pushed during the join can arrive before the client registered its handler).
     this.onMessage('catalog', (client, _message, ctx) => {
       const seat = this.seatOf(client);
       if (seat === null) return ctx.reject({ code: 'NOT_A_PLAYER', message: 'not in this match' });
-      return ctx.resolve({ seat, cards: this.catalog, matchId: this.record.matchId, seedCommitment: this.record.seedCommitment });
+      return ctx.resolve({
+        seat,
+        cards: this.catalog,
+        config: this.record.setup.config,
+        matchId: this.record.matchId,
+        seedCommitment: this.record.seedCommitment,
+      });
     });
     this.onMessage('*', (client, type) => {
       client.send('refused', { code: 'VALIDATION_FAILED', message: `unknown message ${String(type)}` });
