@@ -8,7 +8,7 @@ import { createDb } from '@harvest/db';
 import { parseEnv } from '@harvest/service';
 import type { TypedEnvelope } from '@harvest/shared/events';
 import { pino } from 'pino';
-import { type Counter, Registry } from 'prom-client';
+import { type Counter, type Histogram, Registry } from 'prom-client';
 import { z } from 'zod';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as {
@@ -55,11 +55,14 @@ const consumer = createConsumer({
 await consumer.start();
 process.stdout.write('consumer ready\n');
 
-// Progress for the bench: effects committed so far (the framework counts after each commit), when it changes.
+// Progress for the bench: effects committed so far (the framework counts after each commit) and the batches handled
+// (one transaction each on the fast path), when they change.
 const processed = registry.getSingleMetric('harvest_bus_events_processed_total') as Counter;
+const batchSeconds = registry.getSingleMetric('harvest_bus_batch_seconds') as Histogram;
 let reported = -1;
 setInterval(async () => {
   const total = (await processed.get()).values.reduce((sum, value) => sum + value.value, 0);
-  if (total !== reported) process.stdout.write(`processed ${total}\n`);
+  const batches = (await batchSeconds.get()).values.find((value) => value.metricName?.endsWith('_count'))?.value ?? 0;
+  if (total !== reported) process.stdout.write(`processed ${total} batches ${batches}\n`);
   reported = total;
 }, 5);

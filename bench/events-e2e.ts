@@ -89,23 +89,39 @@ interface Child {
   stop(): Promise<void>;
   /** The last `processed N` the child printed (the consumer's committed effects). */
   processed(): number;
+  /** The batches (transactions on the fast path) the consumer had handled at its last `processed N batches M`. */
+  batches(): number;
+  /** Throws when the process has exited, so that no wait on it spins forever. */
+  assertRunning(): void;
 }
 
 function startChild(args: string[], env: Record<string, string>, ready: RegExp): Promise<Child> {
   const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let processed = 0;
+  let batches = 0;
+  let stopping = false;
   return new Promise((resolve, reject) => {
     const handle: Child = {
       stop: async () => {
+        stopping = true;
+        if (child.exitCode !== null || child.signalCode !== null) return;
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));
       },
+      assertRunning: () => {
+        if (!stopping && (child.exitCode !== null || child.signalCode !== null))
+          throw new Error(`${args[0]} exited ${child.exitCode ?? child.signalCode}:\n${output.slice(-2000)}`);
+      },
       processed: () => processed,
+      batches: () => batches,
     };
     const onData = (chunk: Buffer) => {
       const text = chunk.toString();
-      for (const match of text.matchAll(/processed (\d+)/g)) processed = Number(match[1]);
+      for (const match of text.matchAll(/processed (\d+) batches (\d+)/g)) {
+        processed = Number(match[1]);
+        batches = Number(match[2]);
+      }
       output = (output + text).slice(-20_000);
       if (ready.test(output)) resolve(handle);
     };
@@ -146,6 +162,20 @@ interface Round {
   relay: number;
   p50: number;
   p99: number;
+  /** Events per relay read-publish-mark round and per consumer batch: how well the fixed costs were shared. */
+  perRelayRound: number;
+  perConsumerBatch: number;
+}
+
+const lastOutboxId = async () => (await db.$queryRaw<Array<{ id: bigint }>>`SELECT coalesce(max(id), 0) AS id FROM outbox`)[0]?.id ?? 0n;
+
+/**
+ * Relay rounds that published the rows after `afterId`: each round marks its rows in one UPDATE, so they share one
+ * `published_at` (millisecond precision: two rounds in the same millisecond count once, so this is a lower bound).
+ */
+async function relayRounds(afterId: bigint): Promise<number> {
+  const rows = await db.$queryRaw<Array<{ n: bigint }>>`SELECT count(DISTINCT published_at) AS n FROM outbox WHERE id > ${afterId}`;
+  return Number(rows[0]?.n ?? 1n);
 }
 
 /** Appends `count` events in transactions of `perTx` from CONCURRENCY workers, each owning its keys. */
@@ -176,9 +206,11 @@ async function produce(count: number, perTx: number): Promise<number> {
  * The bus alone: with the relay stopped, a backlog is appended (untimed); then the relay starts and the clock runs
  * from its first publication round to the last effect committed.
  */
-async function drainRound(): Promise<{ e2e: number; relay: number }> {
+async function drainRound(): Promise<{ e2e: number; relay: number; perRelayRound: number; perConsumerBatch: number }> {
   await relay.stop();
   const before = consumer.processed();
+  const batchesBefore = consumer.batches();
+  const afterId = await lastOutboxId();
   const produced = await produce(EVENTS, 50);
   relay = await startRelay();
   const started = performance.now();
@@ -188,14 +220,25 @@ async function drainRound(): Promise<{ e2e: number; relay: number }> {
       await sleep(20);
     relayedAt = performance.now();
   })();
-  while (consumer.processed() < before + produced) await sleep(2);
+  while (consumer.processed() < before + produced) {
+    consumer.assertRunning();
+    relay.assertRunning();
+    await sleep(2);
+  }
   const finished = performance.now();
   await watchRelay;
-  return { e2e: produced / ((finished - started) / 1000), relay: produced / ((Math.min(relayedAt, finished) - started) / 1000) };
+  return {
+    e2e: produced / ((finished - started) / 1000),
+    relay: produced / ((Math.min(relayedAt, finished) - started) / 1000),
+    perRelayRound: produced / (await relayRounds(afterId)),
+    perConsumerBatch: produced / Math.max(1, consumer.batches() - batchesBefore),
+  };
 }
 
 async function round(perTx: number): Promise<Round> {
   const before = consumer.processed();
+  const batchesBefore = consumer.batches();
+  const afterId = await lastOutboxId();
   const started = performance.now();
   const produced = await produce(EVENTS, perTx);
   const producedAt = performance.now();
@@ -206,7 +249,11 @@ async function round(perTx: number): Promise<Round> {
       await sleep(20);
     relayedAt = performance.now();
   })();
-  while (consumer.processed() < before + produced) await sleep(2);
+  while (consumer.processed() < before + produced) {
+    consumer.assertRunning();
+    relay.assertRunning();
+    await sleep(2);
+  }
   const finished = performance.now();
   await watchRelay;
   const latency = await db.$queryRaw<Array<{ p50: number; p99: number }>>`
@@ -219,6 +266,8 @@ async function round(perTx: number): Promise<Round> {
     relay: produced / ((Math.min(relayedAt, finished) - started) / 1000),
     p50: Number(latency[0]?.p50 ?? 0),
     p99: Number(latency[0]?.p99 ?? 0),
+    perRelayRound: produced / (await relayRounds(afterId)),
+    perConsumerBatch: produced / Math.max(1, consumer.batches() - batchesBefore),
   };
 }
 
@@ -235,12 +284,12 @@ try {
   // Warm-up: connections, JIT, Prisma's query plans.
   await round(10);
   if (values.drain) {
-    const rates: Array<{ e2e: number; relay: number }> = [];
+    const rates: Array<Awaited<ReturnType<typeof drainRound>>> = [];
     for (let r = 1; r <= ROUNDS; r++) {
       const result = await drainRound();
       rates.push(result);
       say(
-        `  drain round ${r}: ${result.e2e.toFixed(0)} events/s applied (relay published at ${result.relay.toFixed(0)}/s), backlog ${EVENTS}`,
+        `  drain round ${r}: ${result.e2e.toFixed(0)} events/s applied (relay published at ${result.relay.toFixed(0)}/s), backlog ${EVENTS}; events per relay round ${result.perRelayRound.toFixed(0)}, per consumer batch ${result.perConsumerBatch.toFixed(1)}`,
       );
     }
     say(
@@ -253,7 +302,7 @@ try {
       const result = await round(perTx);
       rounds.push(result);
       say(
-        `  ${perTx} event(s)/tx round ${r}: ${result.e2e.toFixed(0)} events/s end to end (producers ${result.produce.toFixed(0)}/s, relay ${result.relay.toFixed(0)}/s), latency p50 ${result.p50.toFixed(0)} ms p99 ${result.p99.toFixed(0)} ms`,
+        `  ${perTx} event(s)/tx round ${r}: ${result.e2e.toFixed(0)} events/s end to end (producers ${result.produce.toFixed(0)}/s, relay ${result.relay.toFixed(0)}/s), latency p50 ${result.p50.toFixed(0)} ms p99 ${result.p99.toFixed(0)} ms; events per relay round ${result.perRelayRound.toFixed(0)}, per consumer batch ${result.perConsumerBatch.toFixed(1)}`,
       );
     }
     say(
