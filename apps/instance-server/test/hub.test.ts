@@ -138,6 +138,31 @@ describe('hub', () => {
     }
   });
 
+  it('starts a private match from an invite code, and refuses unknown and own codes', async () => {
+    const { db } = database;
+    const [a, b] = await Promise.all([siweBot(api.url, serverUrl), siweBot(api.url, serverUrl)]);
+    const [hubA, hubB] = [await connect(a), await connect(b)];
+    try {
+      const [deckA, deckB] = await Promise.all([a.ensureDeck(), b.ensureDeck()]);
+      const { code } = (await hubA.room.request('challenge', { deckId: deckA })) as { code: string };
+      expect(code).toMatch(/^[A-Z2-9]{8}$/);
+      expect(await refusal(hubB.room.request('acceptChallenge', { code: 'ZZZZZZZZ', deckId: deckB }))).toBe('CHALLENGE_NOT_FOUND');
+      expect(await refusal(hubA.room.request('acceptChallenge', { code, deckId: deckA }))).toBe('CHALLENGE_NOT_FOUND');
+      expect(await hubB.room.request('acceptChallenge', { code: code.toLowerCase(), deckId: deckB })).toEqual({ accepted: true });
+      const found = (hub: typeof hubA) => hub.inbox.find((m) => m.type === 'matchFound')?.message;
+      await eventually(async () => found(hubA) && found(hubB), 10_000, 'both seats');
+      expect(found(hubA)).toMatchObject({ mode: 'private', opponentId: b.playerId });
+      expect(found(hubB)).toMatchObject({ mode: 'private', opponentId: a.playerId, matchId: found(hubA)?.matchId });
+      const match = await db.match.findUniqueOrThrow({ where: { id: found(hubA)?.matchId as string } });
+      expect(match.mode).toBe('private');
+      // A code is used once.
+      expect(await refusal(hubB.room.request('acceptChallenge', { code, deckId: deckB }))).toBe('CHALLENGE_NOT_FOUND');
+    } finally {
+      for (const hub of [hubA, hubB]) await hub.room.leave(true).catch(() => undefined);
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it('pushes bus events to the players they concern: a card minted to its owner, a sale to seller and buyer', async () => {
     const { db } = database;
     const [a, b, c] = await Promise.all([siweBot(api.url, serverUrl), siweBot(api.url, serverUrl), siweBot(api.url, serverUrl)]);
