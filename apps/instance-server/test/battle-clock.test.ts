@@ -38,7 +38,7 @@ interface Seated {
   bots: [Bot, Bot];
   rooms: [Room, Room];
   matchId: string;
-  ended: [Promise<{ winnerId: string | null; reason: string | null }>, Promise<unknown>];
+  ended: [Promise<{ winnerId: string | null; reason: string | null }>, Promise<{ winnerId: string | null; reason: string | null }>];
 }
 
 /** Two guests queue casual and take their seats; nobody acts unless the test does. */
