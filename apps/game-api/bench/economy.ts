@@ -2,24 +2,29 @@
  * Benchmark: the economy API over real HTTP (autocannon), in one run.
  *
  *   node scripts/run.mjs exec node apps/game-api/bench/economy.ts [--rounds 3] [--seconds 10] [--connections 100]
+ *     [--only static,inventory,contended,spread] [--cpu-prof <dir>]
  *
+ * `--only` runs some workloads (keys below); `--cpu-prof` writes a V8 CPU profile of the server process to `<dir>`
+ * (open it in Chrome DevTools, or sum self time per function) to see where a request's time goes.
  * Workloads, each for `--seconds` at `--connections` keep-alive connections, repeated `--rounds` times:
- * 1. `GET /healthz`: a static route of the same server (no database, no auth): the ceiling.
- * 2. `GET /v1/inventory`: bearer token verified, gold + resources + the first page of 20 cards in one query, game
+ * 1. `static`, `GET /healthz`: a static route of the same server (no database, no auth): the ceiling.
+ * 2. `inventory`, `GET /v1/inventory`: bearer token verified, gold + resources + the first page of 20 cards in one query, game
  *    data names attached; 100 players, one token per request in turn. Reported with its ratio to (1).
- * 3. `POST /v1/crafts`, contended on one player: every craft locks the same player row (100 in flight).
- * 4. `POST /v1/crafts` across 100 players: what the database sustains when crafts do not wait for each other.
+ * 3. `contended`, `POST /v1/crafts` contended on one player: every craft locks the same player row (100 in flight).
+ * 4. `spread`, `POST /v1/crafts` across 100 players: what the database sustains when crafts do not wait for each other.
  * Crafts are `sun-seed-bundle` (40 gold + 6 wheat, a weighted table draw) with a fresh Idempotency-Key each: the
  * whole path (rate limit in Redis, idempotency row, row locks, ledger rows, card insert, outbox events).
  *
  * The server runs in a child process (this file with `--serve`), the load generator in this one; PostgreSQL and
  * Redis are their own processes, all on the same machine. Needs DATABASE_URL (a server where it may CREATE DATABASE;
  * default the machine's 127.0.0.1:5432) and REDIS_URL (default 127.0.0.1:6379); creates and drops its own database
- * and Redis keys. Prints each round and the medians.
+ * and Redis keys. Prints each round and the medians (throughput, p50, p99), the inventory/static ratio of each
+ * round and its median, and the load average of the machine beside them (it is shared: compare ratios of one run).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -41,6 +46,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '10' },
     connections: { type: 'string', default: '100' },
+    only: { type: 'string' },
+    'cpu-prof': { type: 'string' },
     serve: { type: 'string' },
   },
 });
@@ -90,12 +97,6 @@ const median = (xs: number[]) => {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
 
-if (values.serve) {
-  await serve(values.serve);
-} else {
-  await main();
-}
-
 function loadRepositoryGameData() {
   const dir = fileURLToPath(new URL('../../../gamedata', import.meta.url));
   const files = readdirSync(dir, { withFileTypes: true, recursive: true })
@@ -121,6 +122,19 @@ async function give(db: Db, playerId: string, gold: number, items: Record<string
     );
   });
 }
+
+interface Workload {
+  key: 'static' | 'inventory' | 'contended' | 'spread';
+  name: string;
+  options: autocannon.Options;
+}
+
+/** The 1, 5 and 15 minute load averages: the machine is shared, so every figure carries them. */
+const loadavg = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 interface Figures {
   rps: number;
@@ -168,6 +182,7 @@ async function main(): Promise<void> {
     await seedGameData(db, { content: loadRepositoryGameData() });
     server = fork(SELF, ['--serve', databaseUrl.toString()], {
       env: { ...process.env, BENCH_KEK: randomBytes(32).toString('base64') },
+      execArgv: values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const child = server;
@@ -226,48 +241,69 @@ async function main(): Promise<void> {
         },
       ],
     });
-    const workloads: Array<[string, autocannon.Options]> = [
-      ['GET /healthz (static)', { url: `${base}/healthz`, connections: CONNECTIONS, duration: SECONDS }],
-      ['GET /v1/inventory', inventory],
-      ['POST /v1/crafts, one player (contended)', crafts([contended])],
-      ['POST /v1/crafts, 100 players', crafts(crafters)],
+    const all: Workload[] = [
+      { key: 'static', name: 'GET /healthz (static)', options: { url: `${base}/healthz`, connections: CONNECTIONS, duration: SECONDS } },
+      { key: 'inventory', name: 'GET /v1/inventory', options: inventory },
+      { key: 'contended', name: 'POST /v1/crafts, one player (contended)', options: crafts([contended]) },
+      { key: 'spread', name: 'POST /v1/crafts, 100 players', options: crafts(crafters) },
     ];
+    const only = values.only?.split(',').map((k) => k.trim());
+    const workloads = only ? all.filter((w) => only.includes(w.key)) : all;
+    if (workloads.length === 0) throw new Error(`--only names none of ${all.map((w) => w.key).join(', ')}`);
     // Warm-up: JIT, pools, caches.
-    for (const [, options] of workloads) await load({ ...options, duration: 2 });
+    for (const { options } of workloads) await load({ ...options, duration: 2 });
 
-    process.stdout.write(`economy bench: ${ROUNDS} rounds x ${SECONDS} s per workload, ${CONNECTIONS} connections\n`);
-    const figures = new Map<string, Figures[]>(workloads.map(([name]) => [name, []]));
+    process.stdout.write(`economy bench: ${ROUNDS} rounds x ${SECONDS} s per workload, ${CONNECTIONS} connections; loadavg ${loadavg()}\n`);
+    const figures = new Map<string, Figures[]>(workloads.map((w) => [w.key, []]));
     const ratios: number[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
-      const results: Figures[] = [];
-      for (const [name, options] of workloads) {
+      for (const { key, name, options } of workloads) {
         const r = await load(options);
-        results.push(r);
-        figures.get(name)?.push(r);
+        figures.get(key)?.push(r);
         process.stdout.write(
-          `round ${round} ${name}: ${r.rps.toFixed(0)} ok/s, p50 ${r.p50} ms, p99 ${r.p99} ms, statuses ${JSON.stringify(r.statuses)}\n`,
+          `round ${round} ${name}: ${r.rps.toFixed(0)} ok/s, p50 ${r.p50} ms, p99 ${r.p99} ms, statuses ${JSON.stringify(r.statuses)}; loadavg ${loadavg()}\n`,
         );
       }
-      ratios.push((results[1] as Figures).rps / (results[0] as Figures).rps);
+      // The ratio of each round's pair, measured back to back (the load on the machine changes between rounds).
+      const [staticRound, inventoryRound] = [figures.get('static')?.[round - 1], figures.get('inventory')?.[round - 1]];
+      if (staticRound && inventoryRound) ratios.push(inventoryRound.rps / staticRound.rps);
     }
-    process.stdout.write('medians:\n');
-    for (const [name, rs] of figures) {
+    process.stdout.write(`medians over ${ROUNDS} rounds (loadavg ${loadavg()}):\n`);
+    for (const { key, name } of workloads) {
+      const rs = figures.get(key) ?? [];
       process.stdout.write(
-        `  ${name}: ${median(rs.map((r) => r.rps)).toFixed(0)} req/s, p99 ${median(rs.map((r) => r.p99)).toFixed(0)} ms, errors ${rs.reduce((n, r) => n + r.errors, 0)}\n`,
+        `  ${name}: ${median(rs.map((r) => r.rps)).toFixed(0)} req/s, p50 ${median(rs.map((r) => r.p50)).toFixed(0)} ms, p99 ${median(rs.map((r) => r.p99)).toFixed(0)} ms, errors ${rs.reduce((n, r) => n + r.errors, 0)}\n`,
       );
     }
-    process.stdout.write(`  GET /v1/inventory / static: ${(median(ratios) * 100).toFixed(0)}% (target >= 50%)\n`);
-    const contendedRps = median((figures.get('POST /v1/crafts, one player (contended)') ?? []).map((r) => r.rps));
-    const spreadRps = median((figures.get('POST /v1/crafts, 100 players') ?? []).map((r) => r.rps));
-    process.stdout.write(
-      `  crafts/s: ${contendedRps.toFixed(0)} on one player, ${spreadRps.toFixed(0)} across 100 players (target 1,000/s)\n`,
-    );
+    if (ratios.length > 0) {
+      process.stdout.write(
+        `  GET /v1/inventory / static: ${(median(ratios) * 100).toFixed(0)}% (per round: ${ratios.map((r) => `${(r * 100).toFixed(0)}%`).join(', ')}; target >= 50%)\n`,
+      );
+    }
+    const rate = (key: string) => {
+      const rs = figures.get(key);
+      return rs && rs.length > 0 ? median(rs.map((r) => r.rps)).toFixed(0) : 'not run';
+    };
+    if (figures.has('contended') || figures.has('spread')) {
+      process.stdout.write(`  crafts/s: ${rate('contended')} on one player, ${rate('spread')} across 100 players (target 1,000/s)\n`);
+    }
   } finally {
-    server?.disconnect();
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    server?.kill();
+    const child = server;
+    if (child && child.exitCode === null) {
+      // The child closes the app and exits on disconnect (a CPU profile is written on that exit).
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.disconnect();
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      child.kill();
+    }
     await db.$disconnect();
     await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(databaseName)} WITH (FORCE)`);
     await admin.end();
   }
+}
+
+if (values.serve) {
+  await serve(values.serve);
+} else {
+  await main();
 }

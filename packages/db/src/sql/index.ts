@@ -91,17 +91,41 @@ const types = {
 function poolOf(db: Db, options: PipelinedOptions): pg.Pool {
   const entry = pools.get(db);
   if (!entry) throw new Error('this client was not made by createDb: it has no pipelined pool');
-  entry.pool ??= new pg.Pool({
-    ...entry.config,
-    pipeline: true,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
-    // The bound Prisma's interactive transactions have (20 s): a statement never holds row locks longer.
-    statement_timeout: 20_000,
-  } as pg.PoolConfig);
+  if (!entry.pool) {
+    const pool = new pg.Pool({
+      ...entry.config,
+      pipeline: true,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      // The bound Prisma's interactive transactions have (20 s): a statement never holds row locks longer.
+      statement_timeout: 20_000,
+    } as pg.PoolConfig);
+    // An idle connection that dies (server restart, database dropped) is removed by the pool and replaced on the
+    // next use; without a listener its error event would take the process down (Prisma's adapter does the same).
+    pool.on('error', () => undefined);
+    entry.pool = pool;
+  }
   return entry.pool;
 }
 
 const textOf = (strings: TemplateStringsArray) => strings.reduce((text, part, i) => `${text}$${i}${part}`);
+
+/**
+ * Single statements outside a transaction on the same pool, with the raw interface of a Prisma client
+ * (`$queryRaw` only), for hot reads written against it (the inventory page): one round trip, no Prisma bookkeeping.
+ */
+export function pipelinedReader(db: Db): Pick<DbTransaction, '$queryRaw'> {
+  return {
+    $queryRaw: (async (strings: TemplateStringsArray, ...values: unknown[]) => {
+      try {
+        return (await poolOf(db, {}).query({ text: textOf(strings), values, types })).rows;
+      } catch (error) {
+        // PostgreSQL's refusals stay as they are; no free connection in time or no connection at all is busy.
+        if (error instanceof pg.DatabaseError) throw error;
+        throw new AppError('SERVICE_UNAVAILABLE', 'the database is busy; retry', { cause: String(error) });
+      }
+    }) as unknown as DbTransaction['$queryRaw'],
+  };
+}
 
 /**
  * Runs `run` in one transaction on a pipelined connection: BEGIN is sent with the first statement, `run` must end

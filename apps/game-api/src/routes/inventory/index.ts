@@ -2,7 +2,7 @@
  * `GET /v1/inventory` (gold, resources, a page of cards with state and provenance) and
  * `GET /v1/inventory/cards/:cardId`. Scoped to the caller: another player's card answers 404 like a missing one.
  */
-import { getCard, getInventory } from '@harvest/db';
+import { getCard, getInventory, pipelinedReader } from '@harvest/db';
 import { errorResponses } from '@harvest/service';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -53,10 +53,12 @@ export async function inventoryRoutes(app: FastifyInstance, options: EconomyRout
     async (request) => {
       const playerId = claimsOf(request).sub;
       const { limit, cursor, state } = request.query;
-      const [content, first] = await Promise.all([options.content(), getInventory(options.db, playerId, { limit, cursor, state })]);
+      // One statement on plain pg (no Prisma bookkeeping on the hottest read).
+      const reader = pipelinedReader(options.db);
+      const [content, first] = await Promise.all([options.content(), getInventory(reader, playerId, { limit, cursor, state })]);
       let page = first;
       if (await catchUpStarterGrant(options, playerId, first.starterGranted))
-        page = await getInventory(options.db, playerId, { limit, cursor, state });
+        page = await getInventory(reader, playerId, { limit, cursor, state });
       const items = new Map(content.data.items.map((i) => [i.id, i]));
       return {
         gold: page.gold,
