@@ -15,7 +15,9 @@
  * of clients stays put. Each intent's round trip (request sent to answer received, the answer coming after the
  * state patch and after the action is stored in PostgreSQL) is recorded. The clients are added in steps; each step
  * waits until nearly all of them are seated (or --settle-seconds pass), then measures for --step-seconds. A client
- * is one player: a hub connection plus, in a match, a battle connection.
+ * is one player: a hub connection plus, in a match, a battle connection. Beside the round trips each step prints
+ * the event-loop delay p99 of the server (from its /metrics) and of the bench, and the latency of a one-row
+ * PostgreSQL commit timed every 100 ms, so a tail can be told apart: the room, the clients, or the disk.
  *
  * Farm: an owner and --farm-visitors friends (signed in with SIWE: guests visit no farm) in one farm room at
  * FARM_TICK_HZ=10 for --farm-seconds while the owner acts every --farm-action-seconds. Bytes are counted at each
@@ -133,6 +135,31 @@ async function retried<T>(work: () => Promise<T>, attempts = 6): Promise<T> {
       await sleep(250 * 2 ** i);
     }
   }
+}
+
+/**
+ * Times one-row INSERT commits (each waits for its WAL flush, as a battle intent's transcript row does) every 100 ms
+ * until stopped: how much of the round-trip tail is the database's and the disk's, not the room's.
+ */
+function commitProbe(db: TestDatabase['db']): { stop(): Promise<number[]> } {
+  const times: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    await db.$executeRawUnsafe('CREATE TABLE IF NOT EXISTS bench_commit_probe (at timestamptz NOT NULL DEFAULT now())');
+    while (running) {
+      const started = performance.now();
+      await db.$executeRawUnsafe('INSERT INTO bench_commit_probe DEFAULT VALUES');
+      times.push(performance.now() - started);
+      await sleep(100);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return times.sort((a, b) => a - b);
+    },
+  };
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -279,9 +306,9 @@ async function battles(stack: Stack): Promise<void> {
   print('');
   print(`battles: casual, guest bots, think ${thinkMin}-${flags['think-max']} ms before each intent, p99 limit ${flags['limit-ms']} ms`);
   print(
-    '| clients | in battle | signed in (s) | seated (s) | intents | p50 ms | p99 ms | max ms | server CPU % | server loop p99 ms | bench CPU % | bench loop p99 ms | matches | errors | load avg |',
+    '| clients | in battle | signed in (s) | seated (s) | intents | p50 ms | p99 ms | max ms | server CPU % | server loop p99 ms | bench CPU % | bench loop p99 ms | PG commit p50/p99 ms | matches | errors | load avg |',
   );
-  print('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  print('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const benchLoop = monitorEventLoopDelay({ resolution: 10 });
   benchLoop.enable();
   let best: number | null = null;
@@ -309,16 +336,18 @@ async function battles(stack: Stack): Promise<void> {
       const meter = cpuMeter(pid);
       await serverLoopP99(stack.serverUrl);
       benchLoop.reset();
+      const probe = commitProbe(stack.db.db);
       measuring = true;
       await sleep(flags['step-seconds'] * 1000);
       measuring = false;
+      const commits = await probe.stop();
       const cpu = meter();
       const serverLoop = await serverLoopP99(stack.serverUrl);
       const benchLoopP99 = benchLoop.percentile(99) / 1e6;
       const sorted = counters.roundTrips.slice().sort((a, b) => a - b);
       const p99 = percentile(sorted, 99);
       print(
-        `| ${players.length} | ${playing()} | ${signInSeconds.toFixed(1)} | ${seatSeconds.toFixed(1)} | ${sorted.length} | ${percentile(sorted, 50).toFixed(1)} | ${p99.toFixed(1)} | ${(sorted.at(-1) ?? Number.NaN).toFixed(1)} | ${cpu.server.toFixed(0)} | ${serverLoop.toFixed(0)} | ${cpu.bench.toFixed(0)} | ${benchLoopP99.toFixed(0)} | ${counters.matches - matchesBefore} | ${counters.errors - errorsBefore} | ${loadavg()} |`,
+        `| ${players.length} | ${playing()} | ${signInSeconds.toFixed(1)} | ${seatSeconds.toFixed(1)} | ${sorted.length} | ${percentile(sorted, 50).toFixed(1)} | ${p99.toFixed(1)} | ${(sorted.at(-1) ?? Number.NaN).toFixed(1)} | ${cpu.server.toFixed(0)} | ${serverLoop.toFixed(0)} | ${cpu.bench.toFixed(0)} | ${benchLoopP99.toFixed(0)} | ${percentile(commits, 50).toFixed(1)}/${percentile(commits, 99).toFixed(1)} | ${counters.matches - matchesBefore} | ${counters.errors - errorsBefore} | ${loadavg()} |`,
       );
       if (counters.errors > errorsBefore) print(`  last error: ${counters.lastError}`);
       if (p99 < flags['limit-ms'] && sorted.length > 0) best = players.length;
