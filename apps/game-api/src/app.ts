@@ -1,4 +1,4 @@
-import { type GameContent, getActiveGameData, type MintContracts, pruneEndedSessions } from '@harvest/db';
+import { type GameContent, getActiveGameData, type MintContracts, pruneEndedSessions, purgeIdempotencyKeys } from '@harvest/db';
 import { createHttpApp, type Dependency, type Logger, registerApi } from '@harvest/service';
 import type { AvatarDefinition } from '@harvest/shared/schemas';
 import type { FastifyInstance } from 'fastify';
@@ -62,7 +62,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('auth', services);
 
   // A signing key exists before the first request, and rotates when due (every replica checks; one wins). The same
-  // hourly timer prunes ended sessions.
+  // hourly timer prunes ended sessions and expired idempotency keys.
   let rotationTimer: NodeJS.Timeout | undefined;
   app.addHook('onReady', async () => {
     if (deps.config.devKeyEncryptionKey)
@@ -76,6 +76,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         pruneEndedSessions(deps.db, new Date())
           .then((pruned) => pruned > 0 && app.log.info({ pruned }, 'ended sessions pruned'))
           .catch((error: unknown) => app.log.error({ err: error }, 'session pruning failed'));
+        // Idempotency keys are remembered for 24 hours; older ones go (a retry after that is a new request).
+        purgeIdempotencyKeys(deps.db)
+          .then((purged) => purged > 0 && app.log.info({ purged }, 'old idempotency keys purged'))
+          .catch((error: unknown) => app.log.error({ err: error }, 'idempotency key purge failed'));
       },
       deps.keyRotationCheckMs ?? 60 * 60 * 1000,
     );

@@ -43,6 +43,8 @@ export interface TestAppOptions {
   mints?: AppDeps['mints'];
   /** Register extra routes before the app is ready (e.g. a route behind a role guard). */
   extend?: (app: FastifyInstance) => void;
+  /** Period of the housekeeping timer (key rotation check, session and idempotency-key pruning). */
+  keyRotationCheckMs?: number;
 }
 
 export interface TestApp {
@@ -78,6 +80,7 @@ export async function createTestApp(db: Db, options: TestAppOptions = {}): Promi
     ...(options.now ? { now: options.now } : {}),
     ...(options.economy ? { economy: options.economy } : {}),
     ...(options.mints ? { mints: options.mints } : {}),
+    ...(options.keyRotationCheckMs ? { keyRotationCheckMs: options.keyRotationCheckMs } : {}),
   });
   options.extend?.(app);
   await app.ready();
