@@ -44,6 +44,9 @@ const attackMessage = z.strictObject({ attacker: uid, target });
 const emptyMessage = z.strictObject({}).optional().nullable();
 const chatMessage = z.strictObject({ text: z.string().max(200) });
 
+/** The automatic patch and room-clock period (ms): timers fire within this of their time. */
+const BATTLE_PATCH_MS = 200;
+
 /** What a refusal carries to the client (`error.reason` of a rejected `room.request`). */
 export interface Refusal {
   code: string;
@@ -109,6 +112,10 @@ export class BattleRoom extends Room<{ state: BattleSchema }> {
     this.catalog = content.rules.cards;
     await this.setPrivate(true);
     this.autoDispose = false;
+    // Every accepted intent sends its patch at once (publish); the automatic patch only carries the rest (seats
+    // connecting, the end) and ticks the room clock (turn timer, reconnection window), so it need not run at 20 Hz:
+    // a few thousand idle rooms patching every 50 ms cost a large part of the process's CPU.
+    this.patchRate = BATTLE_PATCH_MS;
     const setup = this.record.setup;
     this.state = new BattleSchema({
       matchId,
