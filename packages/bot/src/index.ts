@@ -295,7 +295,8 @@ export function createBot(options: BotOptions): Bot {
         /** Plays one action when it is this seat's turn; the room answers only after the resulting state was sent. */
         async function step(): Promise<void> {
           if (busy || done || Object.keys(cards).length === 0) return;
-          const state = snapshot(room);
+          // Two fields decide whether to act; the whole state is copied (toJSON) only when it is this seat's turn.
+          const state = room.state as { phase?: string; active?: number } | undefined;
           if (state?.phase !== 'running' || state.active !== seat) return;
           busy = true;
           let again = false;
