@@ -3,10 +3,12 @@
  * another process), so rooms cannot take constructor arguments: the process registers its services once at start
  * and rooms read them with {@link services}.
  */
+
+import { ServerError } from '@colyseus/core';
 import type { AccessClaims, TokenVerifier } from '@harvest/auth';
 import type { Db } from '@harvest/db';
 import type { Logger } from '@harvest/service';
-import { AppError } from '@harvest/shared/errors';
+import { AppError, toErrorResponse } from '@harvest/shared/errors';
 import type { Redis } from 'ioredis';
 import type { ActionWriter } from './matches/writer.ts';
 
@@ -62,10 +64,25 @@ export function services(): Services {
   return current;
 }
 
+/**
+ * The error a refused join fails with. Colyseus carries only a number and a message to the client (an error with a
+ * string code arrives as code 0, or as a bogus "seat reservation expired"), so the HTTP status of the error's
+ * category goes in the number and the stable code leads the message: `UNAUTHENTICATED: ...`.
+ */
+export function joinRefusal(error: unknown): ServerError {
+  if (error instanceof ServerError) return error;
+  const { status, body } = toErrorResponse(error);
+  return new ServerError(status, `${body.error.code}: ${body.error.message}`);
+}
+
 /** Verifies the bearer token a client sent to join a room; every room's static onAuth uses it. */
 export async function authenticate(token: string | undefined): Promise<AccessClaims> {
-  if (!token) throw new AppError('UNAUTHENTICATED', 'send the access token (client.auth.token)');
-  return services().verifier.verify(token);
+  try {
+    if (!token) throw new AppError('UNAUTHENTICATED', 'send the access token (client.auth.token)');
+    return await services().verifier.verify(token);
+  } catch (error) {
+    throw joinRefusal(error);
+  }
 }
 
 /** The Redis channel a player's notifications travel on. */

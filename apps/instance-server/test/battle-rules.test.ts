@@ -31,6 +31,7 @@ import {
 } from '@harvest/shared/rules';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstanceServer } from '../src/main.ts';
+import { createBattleRoom } from '../src/matchmaking/matchmaker.ts';
 import { eventually, guestBot, newPrefix, seedRepoGameData, startGameApi, startInProcess, testEnv } from './helpers.ts';
 
 const database = useTestDatabase();
@@ -147,7 +148,7 @@ async function arrange(): Promise<Arranged> {
       { playerId: bots[1].playerId, deckId: decks[1] as string },
     ],
   });
-  const room = await matchMaker.createRoom('battle', { matchId: match.matchId });
+  const room = await createBattleRoom(match.matchId);
   const events: [unknown[], unknown[]] = [[], []];
   const rooms = (await Promise.all(
     bots.map(async (bot, i) => {

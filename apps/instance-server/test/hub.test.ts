@@ -4,7 +4,7 @@
  * the instance server's consumer -> the player's hub connection).
  */
 import { randomBytes } from 'node:crypto';
-import type { Room } from '@colyseus/sdk';
+import { Client, type Room } from '@colyseus/sdk';
 import type { Bot } from '@harvest/bot';
 import { createRedisTransport, createRelay, type Relay, type Transport } from '@harvest/bus';
 import { appendEvents } from '@harvest/db';
@@ -62,7 +62,52 @@ const refusal = (promise: Promise<unknown>) =>
     (e: { reason?: Refusal }) => e.reason?.code ?? 'no code',
   );
 
+async function joinRefused(join: Promise<unknown>): Promise<{ code: number; message: string }> {
+  return join.then(
+    () => {
+      throw new Error('expected the join to be refused');
+    },
+    (error: { code: number; message: string }) => ({ code: error.code, message: error.message }),
+  );
+}
+
 describe('hub', () => {
+  it('refuses clients without a valid token with a stable code, and lets no one into a battle that is not theirs', async () => {
+    const anonymous = new Client(serverUrl);
+    expect(await joinRefused(anonymous.joinOrCreate('hub'))).toMatchObject({
+      code: 401,
+      message: expect.stringMatching(/^UNAUTHENTICATED: /),
+    });
+    const [a, b, stranger] = await Promise.all([siweBot(api.url, serverUrl), siweBot(api.url, serverUrl), siweBot(api.url, serverUrl)]);
+    try {
+      anonymous.auth.token = `${a.accessToken.slice(0, -4)}AAAA`;
+      expect(await joinRefused(anonymous.joinOrCreate('hub'))).toMatchObject({
+        code: 401,
+        message: expect.stringMatching(/^TOKEN_INVALID: /),
+      });
+      // Battle rooms are created by the matchmaker only, and admit the match's two players only.
+      for (const matchId of [crypto.randomUUID(), 'nope']) {
+        expect(await joinRefused(stranger.client.create('battle', { matchId }))).toMatchObject({
+          code: 404,
+          message: expect.stringMatching(/^MATCH_NOT_FOUND: /),
+        });
+      }
+      const [found] = await Promise.all([a.queue('casual'), b.queue('casual')]);
+      const roomId = (found.reservation as { roomId: string }).roomId;
+      // Knowing a real match id is not enough to make its room (only the matchmaker holds the room's pass).
+      expect(await joinRefused(stranger.client.create('battle', { matchId: found.matchId, pass: 'guess' }))).toMatchObject({
+        code: 404,
+        message: expect.stringMatching(/^MATCH_NOT_FOUND: /),
+      });
+      expect(await joinRefused(stranger.client.joinById(roomId))).toMatchObject({
+        code: 403,
+        message: expect.stringMatching(/^NOT_A_PLAYER: /),
+      });
+    } finally {
+      await Promise.all([a.close(), b.close(), stranger.close()]);
+    }
+  });
+
   it('keeps friends and presence: requests, accept, online/offline pushes, status in the list, removal', async () => {
     const [a, b] = await Promise.all([siweBot(api.url, serverUrl), siweBot(api.url, serverUrl)]);
     const hubA = await connect(a);

@@ -32,8 +32,27 @@ const keys = (prefix: string) => ({
   queue: (mode: QueueMode) => `${prefix}queue:${mode}`,
   ticket: (playerId: string) => `${prefix}ticket:${playerId}`,
   challenge: (code: string) => `${prefix}challenge:${code}`,
+  roomPass: (matchId: string) => `${prefix}room-pass:${matchId}`,
   lock: `${prefix}matchmaker-lock`,
 });
+
+/**
+ * Creates the battle room of a match this process just created, on whichever process Colyseus picks. The room is
+ * given a one-time pass kept in Redis, so that a client who learned a match id cannot create the room first.
+ */
+export async function createBattleRoom(matchId: string): Promise<Awaited<ReturnType<typeof matchMaker.createRoom>>> {
+  const svc = services();
+  const pass = randomBytes(16).toString('hex');
+  await svc.redis.set(keys(svc.config.redisPrefix).roomPass(matchId), pass, 'EX', 60);
+  return matchMaker.createRoom('battle', { matchId, pass });
+}
+
+/** Whether `pass` is the one-time pass of the match's room (consumed by the check). */
+export async function takeRoomPass(matchId: string, pass: unknown): Promise<boolean> {
+  if (typeof pass !== 'string' || pass.length === 0) return false;
+  const svc = services();
+  return (await svc.redis.getdel(keys(svc.config.redisPrefix).roomPass(matchId))) === pass;
+}
 
 const CLAIM_PAIR = `
 if redis.call('exists', KEYS[1]) == 1 and redis.call('exists', KEYS[2]) == 1 then
@@ -166,7 +185,7 @@ async function startMatch(svc: Services, mode: MatchMode, a: QueueTicket, b: Que
     if (!isAppError(error)) svc.log.error({ err: error }, 'match creation failed');
     return false;
   }
-  const room = await matchMaker.createRoom('battle', { matchId });
+  const room = await createBattleRoom(matchId);
   for (const [seat, t] of [a, b].entries()) {
     const reservation = await matchMaker.reserveSeatFor(room, {}, t.claims);
     await svc.notify(t.playerId, {

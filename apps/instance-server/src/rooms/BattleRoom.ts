@@ -30,8 +30,9 @@ import {
   type Seat,
 } from '@harvest/shared/rules';
 import { z } from 'zod';
+import { takeRoomPass } from '../matchmaking/matchmaker.ts';
 import { createTokenBucket, type TokenBucket } from '../rate-limit.ts';
-import { authenticate, services } from '../services.ts';
+import { authenticate, joinRefusal, services } from '../services.ts';
 import { BattleSchema, SeatSchema, syncBattle } from './battle-schema.ts';
 
 const uid = z.string().min(1).max(80);
@@ -62,9 +63,11 @@ interface SeatClient {
   reconnection: ReturnType<Room['allowReconnection']> | null;
 }
 
-/** Options the matchmaker creates the room with. */
+/** Options the matchmaker creates the room with (createBattleRoom). */
 export interface BattleRoomOptions {
   matchId: string;
+  /** The one-time pass the matchmaker stored for this match's room. */
+  pass: string;
 }
 
 export class BattleRoom extends Room<{ state: BattleSchema }> {
@@ -106,8 +109,14 @@ export class BattleRoom extends Room<{ state: BattleSchema }> {
 
   override async onCreate(options: BattleRoomOptions): Promise<void> {
     const svc = services();
-    const matchId = z.uuid().parse(options?.matchId);
-    this.record = await claimMatch(svc.db, { matchId, roomId: this.roomId });
+    const parsed = z.uuid().safeParse(options?.matchId);
+    if (!parsed.success) throw joinRefusal(new AppError('MATCH_NOT_FOUND', 'no such match'));
+    const matchId = parsed.data;
+    // Only the matchmaker creates battle rooms (with the match's one-time pass); a client asking for one gets nowhere.
+    if (!(await takeRoomPass(matchId, options?.pass))) throw joinRefusal(new AppError('MATCH_NOT_FOUND', 'no such match'));
+    this.record = await claimMatch(svc.db, { matchId, roomId: this.roomId }).catch((error: unknown) => {
+      throw joinRefusal(error);
+    });
     const content = await getGameDataVersion(svc.db, this.record.contentVersion);
     this.catalog = content.rules.cards;
     await this.setPrivate(true);
@@ -186,10 +195,10 @@ export class BattleRoom extends Room<{ state: BattleSchema }> {
 
   override async onJoin(client: Client, _options: unknown, auth: AccessClaims): Promise<void> {
     const seat = this.record.setup.players.findIndex((p) => p.playerId === auth?.sub);
-    if (seat !== 0 && seat !== 1) throw new AppError('NOT_A_PLAYER', 'you hold no seat in this match');
+    if (seat !== 0 && seat !== 1) throw joinRefusal(new AppError('NOT_A_PLAYER', 'you hold no seat in this match'));
     const slot = this.seats[seat];
     if (slot.client && slot.client !== client && slot.client.state === ClientState.JOINED)
-      throw new AppError('NOT_A_PLAYER', 'your seat is already connected');
+      throw joinRefusal(new AppError('NOT_A_PLAYER', 'your seat is already connected'));
     client.auth = auth;
     // A player back through a new seat (the hub's rejoin) replaces a dropped connection still waiting to reconnect.
     slot.reconnection?.reject(new Error('the player came back through a new seat'));

@@ -17,14 +17,14 @@
  * or a malformed ownerId). A visitor who stops being a friend is sent `refused` { code: 'FARM_NOT_VISIBLE' } and
  * removed at the next refresh.
  */
-import { type AuthContext, type Client, type MessageContext, Room, ServerError } from '@colyseus/core';
+import { type AuthContext, type Client, type MessageContext, Room } from '@colyseus/core';
 import { type SchemaType, schema, t } from '@colyseus/schema';
 import type { AccessClaims } from '@harvest/auth';
 import { areFriends, type CropView, farmAction, friendIds, getActiveGameData, getFarm } from '@harvest/db';
-import { AppError, isAppError, toErrorResponse } from '@harvest/shared/errors';
+import { AppError, isAppError } from '@harvest/shared/errors';
 import { z } from 'zod';
 import { createTokenBucket, type TokenBucket } from '../rate-limit.ts';
-import { authenticate, services } from '../services.ts';
+import { authenticate, joinRefusal, services } from '../services.ts';
 
 const PlotSchema = schema(
   {
@@ -63,13 +63,6 @@ const CLOSE_NOT_VISIBLE = 4404;
 interface Snapshot {
   crop: CropView | null;
   at: number;
-}
-
-/** The error a refused join fails with: Colyseus carries only a number and a message (see the module comment). */
-function joinRefusal(error: unknown): ServerError {
-  if (error instanceof ServerError) return error;
-  const { status, body } = toErrorResponse(error);
-  return new ServerError(status, `${body.error.code}: ${body.error.message}`);
 }
 
 /**
