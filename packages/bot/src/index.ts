@@ -238,18 +238,27 @@ export function createBot(options: BotOptions): Bot {
     async queue(mode, timeoutMs = 60_000) {
       const room = hub ?? (await bot.joinHub());
       const deck = await bot.ensureDeck();
+      // The handlers go when the wait ends, so a bot that queues many times does not pile them up.
+      const stops: Array<() => void> = [];
       const found = new Promise<MatchFound>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('no match found in time')), timeoutMs);
-        room.onMessage('matchFound', (message: MatchFound) => {
-          clearTimeout(timer);
-          resolve(message);
-        });
-        room.onMessage('queueError', (message: { code: string; message: string }) => {
-          clearTimeout(timer);
-          reject(new Error(`${message.code}: ${message.message}`));
-        });
+        stops.push(() => clearTimeout(timer));
+        stops.push(room.onMessage('matchFound', (message: MatchFound) => resolve(message)));
+        stops.push(
+          room.onMessage('queueError', (message: { code: string; message: string }) =>
+            reject(new Error(`${message.code}: ${message.message}`)),
+          ),
+        );
+      }).finally(() => {
+        for (const stop of stops) stop();
       });
-      await room.request('queue', { mode, deckId: deck });
+      try {
+        await room.request('queue', { mode, deckId: deck });
+      } catch (error) {
+        for (const stop of stops) stop();
+        found.catch(() => undefined);
+        throw error;
+      }
       return found;
     },
     async takeSeat(found) {
@@ -260,6 +269,8 @@ export function createBot(options: BotOptions): Bot {
     },
     async play(found, timeoutMs = 180_000) {
       const room = await bot.takeSeat(found);
+      // A finished battle room is forgotten (a long-running bot plays many).
+      room.onLeave(() => rooms.delete(room));
       let cards: Record<string, CardDef> = {};
       let config: BattleConfig | undefined;
       let seat: Seat = found.seat;
