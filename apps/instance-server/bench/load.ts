@@ -5,9 +5,10 @@
  * It starts everything it needs on this machine: a scratch database on the PostgreSQL of DATABASE_URL (a migrated
  * copy from @harvest/db/testing, dropped at the end) with the repository's game data, a real game-api on loopback
  * (sign-in, starter grant, decks; its sign-in limits raised for the bench only), and the instance server as a child
- * process (`src/server.ts`), so its CPU is read on its own from /proc/<pid>/stat. The bots run in this process, on
- * the same cores as the server: the server's CPU% is the figure that says how much of a core one process needs;
- * the bench's own CPU% is printed beside it.
+ * process (`src/server.ts`), so its CPU is read on its own from /proc/<pid>/stat. The battle bots run in --workers
+ * worker threads of this process (bench/load-worker.ts; default 2), so that no single client event loop and its
+ * garbage collector pauses thousands of connections at once, on the same cores as the server: the server's CPU% is
+ * the figure that says how much of a core one process needs; the bench's own CPU% is printed beside it.
  *
  * Battles: guest bots (guests play casual) sign in, save a deck, join the hub and queue casual; the real matchmaker
  * pairs them, and each bot takes its seat and plays legal moves with the shared greedy AI, thinking a uniformly
@@ -16,7 +17,7 @@
  * state patch and after the action is stored in PostgreSQL) is recorded. The clients are added in steps; each step
  * waits until nearly all of them are seated (or --settle-seconds pass), then measures for --step-seconds. A client
  * is one player: a hub connection plus, in a match, a battle connection. Beside the round trips each step prints
- * the event-loop delay p99 of the server (from its /metrics) and of the bench, and the latency of a one-row
+ * the event-loop delay p99 of the server (from its /metrics) and of each bot thread, and the latency of a one-row
  * PostgreSQL commit timed every 100 ms, so a tail can be told apart: the room, the clients, or the disk.
  *
  * Farm: an owner and --farm-visitors friends (signed in with SIWE: guests visit no farm) in one farm room at
@@ -26,15 +27,15 @@
  *
  *   node bench/load.ts [--only battle|farm] [--steps 200,400,800] [--step-seconds 20] [--settle-seconds 90]
  *     [--think-min 1000] [--think-max 3000] [--limit-ms 50] [--keep-going] [--farm-visitors 100] [--farm-seconds 30]
- *     [--farm-action-seconds 3] [--sign-in-concurrency 16]
+ *     [--farm-action-seconds 3] [--sign-in-concurrency 16] [--workers 2]
  */
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import type { Room } from '@colyseus/sdk';
-import { type Bot, createBot } from '@harvest/bot';
+import { createBot } from '@harvest/bot';
 import { acceptFriend, requestFriend } from '@harvest/db';
 import { createTestDatabase, type TestDatabase } from '@harvest/db/testing';
 import { z } from 'zod';
@@ -58,6 +59,7 @@ const flagsSchema = z.object({
   'farm-seconds': z.coerce.number().positive().default(30),
   'farm-action-seconds': z.coerce.number().positive().default(3),
   'sign-in-concurrency': z.coerce.number().int().min(1).default(16),
+  workers: z.coerce.number().int().min(1).max(16).default(2),
 });
 const { values } = parseArgs({
   options: {
@@ -73,6 +75,7 @@ const { values } = parseArgs({
     'farm-seconds': { type: 'string' },
     'farm-action-seconds': { type: 'string' },
     'sign-in-concurrency': { type: 'string' },
+    workers: { type: 'string' },
   },
 });
 const parsed = flagsSchema.safeParse(values);
@@ -241,132 +244,118 @@ async function startStack(): Promise<Stack> {
   };
 }
 
-interface Player {
-  bot: Bot;
-  phase: 'queued' | 'playing' | 'stopped';
+/** A worker thread holding a share of the bots (bench/load-worker.ts), and what it last reported. */
+interface BotWorker {
+  worker: Worker;
+  status: { players: number; playing: number; matches: number; refused: number; errors: number; lastError: string };
+  next(type: 'added' | 'samples' | 'stopped'): Promise<Record<string, unknown>>;
 }
 
-interface BattleCounters {
-  roundTrips: number[];
-  matches: number;
-  refused: number;
-  errors: number;
-  lastError: string;
+function startBotWorker(stack: Stack): BotWorker {
+  const worker = new Worker(new URL('./load-worker.ts', import.meta.url), {
+    workerData: {
+      apiUrl: stack.apiUrl,
+      serverUrl: stack.serverUrl,
+      thinkMin: flags['think-min'],
+      thinkSpan: flags['think-max'] - flags['think-min'],
+      signInConcurrency: Math.max(1, Math.ceil(flags['sign-in-concurrency'] / flags.workers)),
+    },
+  });
+  const waiting = new Map<string, Array<(message: Record<string, unknown>) => void>>();
+  const handle: BotWorker = {
+    worker,
+    status: { players: 0, playing: 0, matches: 0, refused: 0, errors: 0, lastError: '' },
+    next(type) {
+      return new Promise((resolve) => waiting.set(type, [...(waiting.get(type) ?? []), resolve]));
+    },
+  };
+  worker.on('message', (message: Record<string, unknown> & { type: string }) => {
+    if (message.type === 'status') handle.status = message as unknown as BotWorker['status'];
+    else for (const resolve of waiting.get(message.type)?.splice(0) ?? []) resolve(message);
+  });
+  worker.on('error', (error) => print(`  bot worker failed: ${error.message}`));
+  return handle;
 }
 
 async function battles(stack: Stack): Promise<void> {
   const pid = stack.child.pid as number;
-  const counters: BattleCounters = { roundTrips: [], matches: 0, refused: 0, errors: 0, lastError: '' };
-  let measuring = false;
-  let stopping = false;
-  const players: Player[] = [];
-  const loops: Promise<void>[] = [];
-  const thinkMin = flags['think-min'];
-  const thinkSpan = flags['think-max'] - flags['think-min'];
-
-  const newPlayer = (): Promise<Player> =>
-    retried(async () => {
-      const bot = createBot({
-        apiUrl: stack.apiUrl,
-        serverUrl: stack.serverUrl,
-        signIn: { kind: 'guest' },
-        // Read by the bot before each intent: a new draw every time.
-        get thinkMs() {
-          return thinkMin + Math.random() * thinkSpan;
-        },
-        onRoundTrip: (ms) => {
-          if (measuring) counters.roundTrips.push(ms);
-        },
-      });
-      await bot.signIn();
-      await bot.ensureDeck();
-      await bot.joinHub();
-      return { bot, phase: 'queued' };
-    });
-
-  const run = async (player: Player): Promise<void> => {
-    while (!stopping) {
-      try {
-        player.phase = 'queued';
-        const found = await player.bot.queue('casual', 300_000);
-        player.phase = 'playing';
-        const match = await player.bot.play(found, 1_800_000);
-        counters.matches += 1;
-        counters.refused += match.refused;
-      } catch (error) {
-        if (stopping) break;
-        counters.errors += 1;
-        counters.lastError = error instanceof Error ? error.message : String(error);
-        await sleep(1_000);
-      }
-    }
-    player.phase = 'stopped';
-  };
+  const workers = Array.from({ length: flags.workers }, () => startBotWorker(stack));
+  const total = (key: 'players' | 'playing' | 'matches' | 'errors') => workers.reduce((n, w) => n + w.status[key], 0);
 
   print('');
-  print(`battles: casual, guest bots, think ${thinkMin}-${flags['think-max']} ms before each intent, p99 limit ${flags['limit-ms']} ms`);
   print(
-    '| clients | in battle | signed in (s) | seated (s) | intents | p50 ms | p99 ms | max ms | server CPU % | server loop p99 ms | bench CPU % | bench loop p99 ms | PG commit p50/p99 ms | matches | errors | load avg |',
+    `battles: casual, guest bots in ${flags.workers} worker thread(s), think ${flags['think-min']}-${flags['think-max']} ms before each intent, p99 limit ${flags['limit-ms']} ms`,
+  );
+  print(
+    '| clients | in battle | signed in (s) | seated (s) | intents | p50 ms | p99 ms | max ms | server CPU % | server loop p99 ms | bench CPU % | bot loops p99 ms | PG commit p50/p99 ms | matches | errors | load avg |',
   );
   print('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
-  const benchLoop = monitorEventLoopDelay({ resolution: 10 });
-  benchLoop.enable();
   let best: number | null = null;
+  let players = 0;
   try {
     for (const target of flags.steps) {
       const signInStarted = performance.now();
-      const added = await pool(
-        Array.from({ length: Math.max(0, target - players.length) }, (_, i) => i),
-        flags['sign-in-concurrency'],
-        () => newPlayer(),
+      const adding = Math.max(0, target - players);
+      await Promise.all(
+        workers.map((w, i) => {
+          const share = Math.floor(adding / workers.length) + (i < adding % workers.length ? 1 : 0);
+          const done = w.next('added');
+          w.worker.postMessage({ type: 'add', count: share });
+          return done;
+        }),
       );
+      players = target;
       const signInSeconds = (performance.now() - signInStarted) / 1000;
-      for (const player of added) {
-        players.push(player);
-        loops.push(run(player));
-      }
       const seatStarted = performance.now();
-      const playing = () => players.filter((p) => p.phase === 'playing').length;
-      await until(() => playing() >= target * 0.95, flags['settle-seconds'] * 1000);
+      await sleep(300);
+      await until(() => total('playing') >= target * 0.95, flags['settle-seconds'] * 1000);
       const seatSeconds = (performance.now() - seatStarted) / 1000;
 
-      counters.roundTrips = [];
-      const matchesBefore = counters.matches;
-      const errorsBefore = counters.errors;
+      const matchesBefore = total('matches');
+      const errorsBefore = total('errors');
       const meter = cpuMeter(pid);
       await serverLoopP99(stack.serverUrl);
-      benchLoop.reset();
       const probe = commitProbe(stack.db.db);
-      measuring = true;
+      for (const w of workers) w.worker.postMessage({ type: 'measure', on: true });
       await sleep(flags['step-seconds'] * 1000);
-      measuring = false;
+      const samples = await Promise.all(
+        workers.map((w) => {
+          const done = w.next('samples');
+          w.worker.postMessage({ type: 'measure', on: false });
+          return done;
+        }),
+      );
       const commits = await probe.stop();
       const cpu = meter();
       const serverLoop = await serverLoopP99(stack.serverUrl);
-      const benchLoopP99 = benchLoop.percentile(99) / 1e6;
-      const sorted = counters.roundTrips.slice().sort((a, b) => a - b);
+      const sorted = samples.flatMap((s) => s.roundTrips as number[]).sort((a, b) => a - b);
+      const botLoops = samples.map((s) => (s.loopP99Ms as number).toFixed(0)).join('/');
       const p99 = percentile(sorted, 99);
+      const lastError = workers.map((w) => w.status.lastError).find(Boolean);
       print(
-        `| ${players.length} | ${playing()} | ${signInSeconds.toFixed(1)} | ${seatSeconds.toFixed(1)} | ${sorted.length} | ${percentile(sorted, 50).toFixed(1)} | ${p99.toFixed(1)} | ${(sorted.at(-1) ?? Number.NaN).toFixed(1)} | ${cpu.server.toFixed(0)} | ${serverLoop.toFixed(0)} | ${cpu.bench.toFixed(0)} | ${benchLoopP99.toFixed(0)} | ${percentile(commits, 50).toFixed(1)}/${percentile(commits, 99).toFixed(1)} | ${counters.matches - matchesBefore} | ${counters.errors - errorsBefore} | ${loadavg()} |`,
+        `| ${total('players')} | ${total('playing')} | ${signInSeconds.toFixed(1)} | ${seatSeconds.toFixed(1)} | ${sorted.length} | ${percentile(sorted, 50).toFixed(1)} | ${p99.toFixed(1)} | ${(sorted.at(-1) ?? Number.NaN).toFixed(1)} | ${cpu.server.toFixed(0)} | ${serverLoop.toFixed(0)} | ${cpu.bench.toFixed(0)} | ${botLoops} | ${percentile(commits, 50).toFixed(1)}/${percentile(commits, 99).toFixed(1)} | ${total('matches') - matchesBefore} | ${total('errors') - errorsBefore} | ${loadavg()} |`,
       );
-      if (counters.errors > errorsBefore) print(`  last error: ${counters.lastError}`);
-      if (p99 < flags['limit-ms'] && sorted.length > 0) best = players.length;
+      if (total('errors') > errorsBefore && lastError) print(`  last error: ${lastError}`);
+      if (p99 < flags['limit-ms'] && sorted.length > 0) best = target;
       else if (!flags['keep-going']) break;
     }
   } finally {
-    benchLoop.disable();
-    stopping = true;
-    await pool(players, 64, (p) => Promise.race([p.bot.close(), sleep(5_000)]));
+    await Promise.all(
+      workers.map(async (w) => {
+        const done = w.next('stopped');
+        w.worker.postMessage({ type: 'stop' });
+        await Promise.race([done, sleep(60_000)]);
+        await w.worker.terminate();
+      }),
+    );
   }
   print(
     best === null
       ? `no step kept p99 under ${flags['limit-ms']} ms`
       : `highest step with p99 < ${flags['limit-ms']} ms: ${best} clients (${best / 2} battles) on one process`,
   );
-  await Promise.race([Promise.all(loops), sleep(10_000)]);
 }
 
-/** Counts what a room's WebSocket receives: payload bytes plus each frame's header as the server sent it. */
 function countBytes(room: Room): { bytes: number; frames: number } {
   const counter = { bytes: 0, frames: 0 };
   const ws = (room.connection.transport as unknown as { ws: WebSocket }).ws;

@@ -1,0 +1,141 @@
+/**
+ * A worker thread of the load test (bench/load.ts): it owns a share of the bots, so that no single client event loop
+ * (and its garbage collector) holds thousands of connections and adds its own pauses to the round trips measured.
+ * Messages in: `add` { count }, `measure` { on }, `stop`. Messages out: `status` every 250 ms { playing, players,
+ * matches, refused, errors, lastError }, `added` once an `add` is done, `samples` { roundTrips, loopP99Ms } when a
+ * measurement ends, `stopped`.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parentPort, workerData } from 'node:worker_threads';
+import { type Bot, createBot } from '@harvest/bot';
+
+interface Options {
+  apiUrl: string;
+  serverUrl: string;
+  thinkMin: number;
+  thinkSpan: number;
+  signInConcurrency: number;
+}
+
+type Incoming = { type: 'add'; count: number } | { type: 'measure'; on: boolean } | { type: 'stop' };
+
+const options = workerData as Options;
+const port = parentPort;
+if (!port) throw new Error('load-worker runs as a worker thread of bench/load.ts');
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const players: Array<{ bot: Bot; phase: 'queued' | 'playing' | 'stopped' }> = [];
+const loops: Promise<void>[] = [];
+const counters = { matches: 0, refused: 0, errors: 0, lastError: '' };
+let roundTrips: number[] = [];
+let measuring = false;
+let stopping = false;
+const loop = monitorEventLoopDelay({ resolution: 10 });
+loop.enable();
+
+async function retried<T>(work: () => Promise<T>, attempts = 6): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (i >= attempts) throw error;
+      await sleep(250 * 2 ** i);
+    }
+  }
+}
+
+async function newPlayer(): Promise<void> {
+  const bot = await retried(async () => {
+    const created = createBot({
+      apiUrl: options.apiUrl,
+      serverUrl: options.serverUrl,
+      signIn: { kind: 'guest' },
+      // Read by the bot before each intent: a new draw every time.
+      get thinkMs() {
+        return options.thinkMin + Math.random() * options.thinkSpan;
+      },
+      onRoundTrip: (ms) => {
+        if (measuring) roundTrips.push(ms);
+      },
+    });
+    await created.signIn();
+    await created.ensureDeck();
+    await created.joinHub();
+    return created;
+  });
+  const player = { bot, phase: 'queued' as 'queued' | 'playing' | 'stopped' };
+  players.push(player);
+  loops.push(
+    (async () => {
+      while (!stopping) {
+        try {
+          player.phase = 'queued';
+          const found = await player.bot.queue('casual', 300_000);
+          player.phase = 'playing';
+          const match = await player.bot.play(found, 1_800_000);
+          counters.matches += 1;
+          counters.refused += match.refused;
+        } catch (error) {
+          if (stopping) break;
+          counters.errors += 1;
+          counters.lastError = error instanceof Error ? error.message : String(error);
+          await sleep(1_000);
+        }
+      }
+      player.phase = 'stopped';
+    })(),
+  );
+}
+
+async function add(count: number): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(count, options.signInConcurrency) }, async () => {
+    while (next < count) {
+      next += 1;
+      await newPlayer();
+    }
+  });
+  await Promise.all(lanes);
+}
+
+const status = setInterval(() => {
+  port.postMessage({
+    type: 'status',
+    players: players.length,
+    playing: players.filter((p) => p.phase === 'playing').length,
+    ...counters,
+  });
+}, 250);
+
+port.on('message', (message: Incoming) => {
+  if (message.type === 'add') {
+    void add(message.count).then(
+      () => port.postMessage({ type: 'added' }),
+      (error: unknown) => port.postMessage({ type: 'added', error: error instanceof Error ? error.message : String(error) }),
+    );
+  } else if (message.type === 'measure') {
+    if (message.on) {
+      roundTrips = [];
+      loop.reset();
+      measuring = true;
+    } else {
+      measuring = false;
+      port.postMessage({ type: 'samples', roundTrips, loopP99Ms: loop.percentile(99) / 1e6 });
+    }
+  } else {
+    stopping = true;
+    clearInterval(status);
+    void (async () => {
+      let i = 0;
+      const lanes = Array.from({ length: 32 }, async () => {
+        while (i < players.length) {
+          const player = players[i++];
+          if (player) await Promise.race([player.bot.close(), sleep(5_000)]);
+        }
+      });
+      await Promise.all(lanes);
+      await Promise.race([Promise.all(loops), sleep(10_000)]);
+      port.postMessage({ type: 'stopped' });
+    })();
+  }
+});
