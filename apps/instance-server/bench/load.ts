@@ -123,9 +123,21 @@ function cpuMeter(pid: number) {
  * delay histogram that each scrape reads and resets.
  */
 async function serverLoopP99(serverUrl: string): Promise<number> {
+  return (await serverMetrics(serverUrl)).loop;
+}
+
+/** The server's own view (ms, from /metrics): event-loop p99, and p99 of intents and transcript writes (last minute). */
+async function serverMetrics(serverUrl: string): Promise<{ loop: number; intent: number; store: number }> {
   const text = await (await fetch(`${serverUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('nodejs_eventloop_lag_p99_seconds'));
-  return line ? Number(line.split(' ')[1]) * 1000 : Number.NaN;
+  const read = (prefix: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(prefix));
+    return line ? Number(line.split(' ').at(-1)) * 1000 : Number.NaN;
+  };
+  return {
+    loop: read('nodejs_eventloop_lag_p99_seconds'),
+    intent: read('battle_intent_seconds{quantile="0.99"'),
+    store: read('battle_transcript_store_seconds{quantile="0.99"'),
+  };
 }
 
 /** Retries `work` a few times with backoff: game-api answers 503 when its database pool is busy at a burst of sign-ins. */
@@ -287,9 +299,9 @@ async function battles(stack: Stack): Promise<void> {
     `battles: casual, guest bots in ${flags.workers} worker thread(s), think ${flags['think-min']}-${flags['think-max']} ms before each intent, p99 limit ${flags['limit-ms']} ms`,
   );
   print(
-    '| clients | in battle | signed in (s) | seated (s) | intents | p50 ms | p99 ms | max ms | server CPU % | server loop p99 ms | bench CPU % | bot loops p99 ms | PG commit p50/p99 ms | matches | errors | load avg |',
+    '| clients | in battle | signed in (s) | seated (s) | intents | p50 ms | p99 ms | max ms | server CPU % | server loop p99 ms | server intent/store p99 ms | bench CPU % | bot loops p99 ms | PG commit p50/p99 ms | matches | errors | load avg |',
   );
-  print('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  print('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   let best: number | null = null;
   let players = 0;
   try {
@@ -327,13 +339,13 @@ async function battles(stack: Stack): Promise<void> {
       );
       const commits = await probe.stop();
       const cpu = meter();
-      const serverLoop = await serverLoopP99(stack.serverUrl);
+      const server = await serverMetrics(stack.serverUrl);
       const sorted = samples.flatMap((s) => s.roundTrips as number[]).sort((a, b) => a - b);
       const botLoops = samples.map((s) => (s.loopP99Ms as number).toFixed(0)).join('/');
       const p99 = percentile(sorted, 99);
       const lastError = workers.map((w) => w.status.lastError).find(Boolean);
       print(
-        `| ${total('players')} | ${total('playing')} | ${signInSeconds.toFixed(1)} | ${seatSeconds.toFixed(1)} | ${sorted.length} | ${percentile(sorted, 50).toFixed(1)} | ${p99.toFixed(1)} | ${(sorted.at(-1) ?? Number.NaN).toFixed(1)} | ${cpu.server.toFixed(0)} | ${serverLoop.toFixed(0)} | ${cpu.bench.toFixed(0)} | ${botLoops} | ${percentile(commits, 50).toFixed(1)}/${percentile(commits, 99).toFixed(1)} | ${total('matches') - matchesBefore} | ${total('errors') - errorsBefore} | ${loadavg()} |`,
+        `| ${total('players')} | ${total('playing')} | ${signInSeconds.toFixed(1)} | ${seatSeconds.toFixed(1)} | ${sorted.length} | ${percentile(sorted, 50).toFixed(1)} | ${p99.toFixed(1)} | ${(sorted.at(-1) ?? Number.NaN).toFixed(1)} | ${cpu.server.toFixed(0)} | ${server.loop.toFixed(0)} | ${server.intent.toFixed(1)}/${server.store.toFixed(1)} | ${cpu.bench.toFixed(0)} | ${botLoops} | ${percentile(commits, 50).toFixed(1)}/${percentile(commits, 99).toFixed(1)} | ${total('matches') - matchesBefore} | ${total('errors') - errorsBefore} | ${loadavg()} |`,
       );
       if (total('errors') > errorsBefore && lastError) print(`  last error: ${lastError}`);
       if (p99 < flags['limit-ms'] && sorted.length > 0) best = target;

@@ -10,7 +10,7 @@ import { createBusTransport, createConsumer } from '@harvest/bus';
 import { createDb, type Db } from '@harvest/db';
 import { createLogger, type Dependency, type Logger, postgresDependency, redisDependency } from '@harvest/service';
 import { Redis } from 'ioredis';
-import { Registry } from 'prom-client';
+import { Registry, Summary } from 'prom-client';
 import { buildApp } from './app.ts';
 import { startRealtime } from './colyseus.ts';
 import type { Env } from './env.ts';
@@ -47,6 +47,13 @@ export async function startInstanceServer(env: Env, options: { log?: Logger; db?
     audience: env.AUTH_AUDIENCE,
   });
   const prefix = env.INSTANCE_REDIS_PREFIX;
+  const registry = new Registry();
+  // Quantiles over the last minute: what an intent costs inside this process, apart from the network and clients.
+  const window = { percentiles: [0.5, 0.99], maxAgeSeconds: 60, ageBuckets: 6, registers: [registry] };
+  const metrics = {
+    intentSeconds: new Summary({ name: 'battle_intent_seconds', help: 'Battle intent: handler entry to answer', ...window }),
+    storeSeconds: new Summary({ name: 'battle_transcript_store_seconds', help: 'Battle intent: transcript row stored', ...window }),
+  };
   const notify = async (playerId: string, message: HubNotification) => {
     await matchMaker.presence.publish(playerChannel(prefix, playerId), message);
   };
@@ -70,8 +77,8 @@ export async function startInstanceServer(env: Env, options: { log?: Logger; db?
       redisPrefix: prefix,
     },
     notify,
+    metrics,
   });
-  const registry = new Registry();
   const http = await buildApp({ log, dependencies, registry });
   const realtime = await startRealtime({
     redisUrl: env.REDIS_URL,

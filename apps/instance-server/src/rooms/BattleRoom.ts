@@ -332,10 +332,12 @@ export class BattleRoom extends Room<{ state: BattleSchema }> {
     } catch {
       return refuse('VALIDATION_FAILED', 'the message does not match its schema');
     }
+    const received = performance.now();
     return this.enqueue(async () => {
       if (this.battle === null) return refuse('BATTLE_NOT_STARTED', 'the battle has not started');
       const refused = await this.apply(action, Date.now());
       if (refused) return refuse(refused.code, refused.message);
+      services().metrics.intentSeconds.observe((performance.now() - received) / 1000);
       return ctx.resolve({ ok: true, turn: this.battle.turn });
     });
   }
@@ -351,7 +353,9 @@ export class BattleRoom extends Room<{ state: BattleSchema }> {
     const result = applyBattle(battle, action, { rng: this.rng, now });
     if (!result.ok) return { code: result.violation.code, message: result.violation.message };
     try {
+      const storing = performance.now();
       await services().writer.write({ matchId: this.record.matchId, seq: this.seq, at: now, action });
+      services().metrics.storeSeconds.observe((performance.now() - storing) / 1000);
     } catch {
       this.rng = createRngFromState(before);
       return { code: 'SERVICE_UNAVAILABLE', message: 'the action could not be stored; retry' };
