@@ -7,32 +7,11 @@ import type { Room } from '@colyseus/sdk';
 import type { Bot } from '@harvest/bot';
 import { useTestDatabase } from '@harvest/db/testing';
 import { verifyTranscript } from '@harvest/shared/rules';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InstanceServer } from '../src/main.ts';
-import { eventually, guestBot, newPrefix, seedRepoGameData, startGameApi, startInProcess, testEnv } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { eventually, guestBot, useInstanceStack } from './helpers.ts';
 
 const database = useTestDatabase();
-let api: Awaited<ReturnType<typeof startGameApi>>;
-let server: InstanceServer;
-let serverUrl: string;
-
-beforeAll(async () => {
-  await seedRepoGameData(database.db);
-  api = await startGameApi(database.db);
-  server = await startInProcess(
-    testEnv({
-      databaseUrl: database.url,
-      jwks: api.jwks,
-      prefix: newPrefix(),
-      extra: { BATTLE_TURN_SECONDS: '1', BATTLE_RECONNECT_SECONDS: '1' },
-    }),
-  );
-  serverUrl = `http://127.0.0.1:${server.port}`;
-});
-afterAll(async () => {
-  await server?.close();
-  await api?.close();
-});
+const stack = useInstanceStack(database, { BATTLE_TURN_SECONDS: '1', BATTLE_RECONNECT_SECONDS: '1' });
 
 interface Seated {
   bots: [Bot, Bot];
@@ -43,7 +22,7 @@ interface Seated {
 
 /** Two guests queue casual and take their seats; nobody acts unless the test does. */
 async function seat(): Promise<Seated> {
-  const bots = (await Promise.all([guestBot(api.url, serverUrl), guestBot(api.url, serverUrl)])) as [Bot, Bot];
+  const bots = (await Promise.all([guestBot(stack.api.url, stack.serverUrl), guestBot(stack.api.url, stack.serverUrl)])) as [Bot, Bot];
   const found = await Promise.all(bots.map((b) => b.queue('casual')));
   const rooms = (await Promise.all(bots.map((b, i) => b.takeSeat(found[i] as NonNullable<(typeof found)[number]>)))) as [Room, Room];
   const ended = rooms.map(

@@ -29,26 +29,12 @@ import {
   verifyTranscript,
   viewBattle,
 } from '@harvest/shared/rules';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InstanceServer } from '../src/main.ts';
+import { describe, expect, it } from 'vitest';
 import { createBattleRoom } from '../src/matchmaking/matchmaker.ts';
-import { eventually, guestBot, newPrefix, seedRepoGameData, startGameApi, startInProcess, testEnv } from './helpers.ts';
+import { eventually, guestBot, useInstanceStack } from './helpers.ts';
 
 const database = useTestDatabase();
-let api: Awaited<ReturnType<typeof startGameApi>>;
-let server: InstanceServer;
-let serverUrl: string;
-
-beforeAll(async () => {
-  await seedRepoGameData(database.db);
-  api = await startGameApi(database.db);
-  server = await startInProcess(testEnv({ databaseUrl: database.url, jwks: api.jwks, prefix: newPrefix() }));
-  serverUrl = `http://127.0.0.1:${server.port}`;
-});
-afterAll(async () => {
-  await server?.close();
-  await api?.close();
-});
+const stack = useInstanceStack(database);
 
 type Refusal = { code: string; message: string };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -117,7 +103,7 @@ interface Arranged {
 /** Two guests with starter decks, a casual match created with a seed that reaches a Guard position, both seated. */
 async function arrange(): Promise<Arranged> {
   const { db } = database;
-  const bots = (await Promise.all([guestBot(api.url, serverUrl), guestBot(api.url, serverUrl)])) as [Bot, Bot];
+  const bots = (await Promise.all([guestBot(stack.api.url, stack.serverUrl), guestBot(stack.api.url, stack.serverUrl)])) as [Bot, Bot];
   const decks = await Promise.all(bots.map((b) => b.ensureDeck()));
   const content = await getActiveGameData(db);
   const deckOf = async (deckId: string) =>
@@ -307,7 +293,7 @@ describe('battle room authority', () => {
 
       // The player comes back as a restarted app would (a new client, no reconnection token): the hub hands out a
       // new seat in the running match, and the seat shows its hand again.
-      const client = new Client(serverUrl);
+      const client = new Client(stack.serverUrl);
       client.auth.token = (bots[waiting] as Bot).accessToken;
       const hub = await client.joinOrCreate('hub');
       hub.onMessage('*', () => undefined);

@@ -1,30 +1,16 @@
 import { getRating } from '@harvest/db';
 import { useTestDatabase } from '@harvest/db/testing';
 import { verifyTranscript } from '@harvest/shared/rules';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InstanceServer } from '../src/main.ts';
-import { guestBot, newPrefix, seedRepoGameData, siweBot, startGameApi, startInProcess, testEnv } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { guestBot, siweBot, useInstanceStack } from './helpers.ts';
 
 const database = useTestDatabase();
-let api: Awaited<ReturnType<typeof startGameApi>>;
-let server: InstanceServer;
-let serverUrl: string;
-
-beforeAll(async () => {
-  await seedRepoGameData(database.db);
-  api = await startGameApi(database.db);
-  server = await startInProcess(testEnv({ databaseUrl: database.url, jwks: api.jwks, prefix: newPrefix() }));
-  serverUrl = `http://127.0.0.1:${server.port}`;
-});
-afterAll(async () => {
-  await server?.close();
-  await api?.close();
-});
+const stack = useInstanceStack(database);
 
 describe('ranked battle end to end', () => {
   it('two bots sign in, queue ranked, are matched and play to the end; result, ratings, rewards and a replayable transcript are stored', async () => {
     const { db } = database;
-    const [a, b] = await Promise.all([siweBot(api.url, serverUrl), siweBot(api.url, serverUrl)]);
+    const [a, b] = await Promise.all([siweBot(stack.api.url, stack.serverUrl), siweBot(stack.api.url, stack.serverUrl)]);
     try {
       const [fa, fb] = await Promise.all([a.queue('ranked'), b.queue('ranked')]);
       expect(fa.matchId).toBe(fb.matchId);
@@ -72,7 +58,7 @@ describe('ranked battle end to end', () => {
   });
 
   it('refuses guests in ranked and lets them play casual', async () => {
-    const guest = await guestBot(api.url, serverUrl);
+    const guest = await guestBot(stack.api.url, stack.serverUrl);
     try {
       const hub = await guest.joinHub();
       const deckId = await guest.ensureDeck();

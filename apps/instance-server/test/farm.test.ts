@@ -12,13 +12,10 @@ import type { Bot } from '@harvest/bot';
 import { acceptFriend, type Db, getActiveGameData, getFarm, removeFriend, requestFriend } from '@harvest/db';
 import { useTestDatabase } from '@harvest/db/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { InstanceServer } from '../src/main.ts';
-import { guestBot, newPrefix, seedRepoGameData, siweBot, startGameApi, startInProcess, testEnv } from './helpers.ts';
+import { guestBot, joinRefused, siweBot, useInstanceStack } from './helpers.ts';
 
 const database = useTestDatabase();
-let api: Awaited<ReturnType<typeof startGameApi>>;
-let server: InstanceServer;
-let serverUrl: string;
+const stack = useInstanceStack(database, { FARM_TICK_HZ: '10' });
 let owner: Bot;
 let friend: Bot;
 let stranger: Bot;
@@ -122,17 +119,8 @@ async function refusal(request: Promise<unknown>): Promise<Refusal> {
 }
 
 /** The `{ code, message }` a refused join failed with. */
-async function joinRefused(join: Promise<unknown>): Promise<{ code: number; message: string }> {
-  return join.then(
-    () => {
-      throw new Error('expected the join to be refused');
-    },
-    (error: { code: number; message: string }) => ({ code: error.code, message: error.message }),
-  );
-}
-
 async function rest<T>(bot: Bot, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${api.url}${path}`, {
+  const response = await fetch(`${stack.api.url}${path}`, {
     method: body === undefined ? 'GET' : 'POST',
     headers: { authorization: `Bearer ${bot.accessToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -208,11 +196,11 @@ const median = (values: number[]): number => {
 };
 
 beforeAll(async () => {
-  await seedRepoGameData(database.db);
-  api = await startGameApi(database.db);
-  server = await startInProcess(testEnv({ databaseUrl: database.url, jwks: api.jwks, prefix: newPrefix(), extra: { FARM_TICK_HZ: '10' } }));
-  serverUrl = `http://127.0.0.1:${server.port}`;
-  [owner, friend, stranger] = await Promise.all([siweBot(api.url, serverUrl), siweBot(api.url, serverUrl), siweBot(api.url, serverUrl)]);
+  [owner, friend, stranger] = await Promise.all([
+    siweBot(stack.api.url, stack.serverUrl),
+    siweBot(stack.api.url, stack.serverUrl),
+    siweBot(stack.api.url, stack.serverUrl),
+  ]);
   // Friends the way the hub makes them: a request, then the other player accepts.
   await requestFriend(database.db, { playerId: friend.playerId, otherId: owner.playerId });
   await acceptFriend(database.db, { playerId: owner.playerId, otherId: friend.playerId });
@@ -222,8 +210,6 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await Promise.all([owner, friend, stranger].map((b) => b?.close()));
-  await server?.close();
-  await api?.close();
 });
 
 describe('farm room', () => {
@@ -376,7 +362,7 @@ describe('farm room', () => {
     expect(byId.message).toMatch(/^FARM_NOT_VISIBLE: /);
 
     // A guest farms their own farm and visits no one, not even a friend.
-    const guest = await guestBot(api.url, serverUrl);
+    const guest = await guestBot(stack.api.url, stack.serverUrl);
     try {
       await requestFriend(database.db, { playerId: guest.playerId, otherId: owner.playerId });
       await acceptFriend(database.db, { playerId: owner.playerId, otherId: guest.playerId });
@@ -389,7 +375,7 @@ describe('farm room', () => {
       await guest.close();
     }
 
-    const anonymous = new Client(serverUrl);
+    const anonymous = new Client(stack.serverUrl);
     const unauthenticated = await joinRefused(anonymous.joinOrCreate('farm', { ownerId: owner.playerId }));
     expect(unauthenticated.code).toBe(401);
     expect(unauthenticated.message).toMatch(/^UNAUTHENTICATED: /);

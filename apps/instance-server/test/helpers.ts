@@ -10,8 +10,10 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { type Bot, createBot } from '@harvest/bot';
 import { type Db, seedGameData } from '@harvest/db';
+import type { TestDatabase } from '@harvest/db/testing';
 import { parseEnv } from '@harvest/service';
 import { loadGameData } from '@harvest/shared/gamedata';
+import { afterAll, beforeAll } from 'vitest';
 import { readGameDataDir } from '../../../tools/gamedata/src/files.ts';
 import { CHAIN_ID, createTestApp, DOMAIN, type TestApp, URI } from '../../game-api/test/helpers.ts';
 import { envSchema } from '../src/env.ts';
@@ -127,4 +129,54 @@ export async function eventually<T>(check: () => Promise<T | null | undefined | 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** The stack of an instance-server test file: the repository's game data, game-api on loopback, a server here. */
+export interface InstanceStack {
+  readonly api: Awaited<ReturnType<typeof startGameApi>>;
+  readonly server: InstanceServer;
+  readonly serverUrl: string;
+}
+
+/**
+ * Starts the file's stack before its tests (on `database`, with `extra` env for the instance server) and stops it
+ * after them. Like useTestDatabase, its fields exist only inside tests and hooks.
+ */
+export function useInstanceStack(database: Pick<TestDatabase, 'db' | 'url'>, extra: Record<string, string> = {}): InstanceStack {
+  let api: InstanceStack['api'] | undefined;
+  let server: InstanceServer | undefined;
+  beforeAll(async () => {
+    await seedRepoGameData(database.db);
+    api = await startGameApi(database.db);
+    server = await startInProcess(testEnv({ databaseUrl: database.url, jwks: api.jwks, prefix: newPrefix(), extra }));
+  });
+  afterAll(async () => {
+    await server?.close();
+    await api?.close();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('useInstanceStack(): the stack runs only inside tests and hooks.');
+    return value;
+  };
+  return {
+    get api() {
+      return started(api);
+    },
+    get server() {
+      return started(server);
+    },
+    get serverUrl() {
+      return `http://127.0.0.1:${started(server).port}`;
+    },
+  };
+}
+
+/** What a refused join failed with (Colyseus: the HTTP status of the code's category, and `CODE: message`). */
+export async function joinRefused(join: Promise<unknown>): Promise<{ code: number; message: string }> {
+  return join.then(
+    () => {
+      throw new Error('expected the join to be refused');
+    },
+    (error: { code: number; message: string }) => ({ code: error.code, message: error.message }),
+  );
 }

@@ -11,30 +11,16 @@ import { appendEvents } from '@harvest/db';
 import { useTestDatabase } from '@harvest/db/testing';
 import { createLogger } from '@harvest/service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InstanceServer } from '../src/main.ts';
-import { eventually, newPrefix, seedRepoGameData, siweBot, startGameApi, startInProcess, testEnv } from './helpers.ts';
+import { eventually, joinRefused, siweBot, useInstanceStack } from './helpers.ts';
 
 const database = useTestDatabase();
 const busPrefix = `test-hub-${randomBytes(4).toString('hex')}`;
 const log = createLogger('hub-test', 'warn');
-let api: Awaited<ReturnType<typeof startGameApi>>;
-let server: InstanceServer;
-let serverUrl: string;
+const stack = useInstanceStack(database, { EVENT_BUS_PREFIX: busPrefix, CHAT_LINES_PER_10S: '5' });
 let transport: Transport;
 let relay: Relay;
 
 beforeAll(async () => {
-  await seedRepoGameData(database.db);
-  api = await startGameApi(database.db);
-  server = await startInProcess(
-    testEnv({
-      databaseUrl: database.url,
-      jwks: api.jwks,
-      prefix: newPrefix(),
-      extra: { EVENT_BUS_PREFIX: busPrefix, CHAT_LINES_PER_10S: '5' },
-    }),
-  );
-  serverUrl = `http://127.0.0.1:${server.port}`;
   // What game-api's relay does in production: publish the outbox to the bus.
   transport = createRedisTransport({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: busPrefix, partitions: 16, log });
   relay = createRelay({ databaseUrl: database.url, transport, log, pollMs: 20 });
@@ -42,8 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await relay?.stop();
   await transport?.close();
-  await server?.close();
-  await api?.close();
 });
 
 type Refusal = { code: string };
@@ -62,23 +46,18 @@ const refusal = (promise: Promise<unknown>) =>
     (e: { reason?: Refusal }) => e.reason?.code ?? 'no code',
   );
 
-async function joinRefused(join: Promise<unknown>): Promise<{ code: number; message: string }> {
-  return join.then(
-    () => {
-      throw new Error('expected the join to be refused');
-    },
-    (error: { code: number; message: string }) => ({ code: error.code, message: error.message }),
-  );
-}
-
 describe('hub', () => {
   it('refuses clients without a valid token with a stable code, and lets no one into a battle that is not theirs', async () => {
-    const anonymous = new Client(serverUrl);
+    const anonymous = new Client(stack.serverUrl);
     expect(await joinRefused(anonymous.joinOrCreate('hub'))).toMatchObject({
       code: 401,
       message: expect.stringMatching(/^UNAUTHENTICATED: /),
     });
-    const [a, b, stranger] = await Promise.all([siweBot(api.url, serverUrl), siweBot(api.url, serverUrl), siweBot(api.url, serverUrl)]);
+    const [a, b, stranger] = await Promise.all([
+      siweBot(stack.api.url, stack.serverUrl),
+      siweBot(stack.api.url, stack.serverUrl),
+      siweBot(stack.api.url, stack.serverUrl),
+    ]);
     try {
       anonymous.auth.token = `${a.accessToken.slice(0, -4)}AAAA`;
       expect(await joinRefused(anonymous.joinOrCreate('hub'))).toMatchObject({
@@ -109,7 +88,7 @@ describe('hub', () => {
   });
 
   it('keeps friends and presence: requests, accept, online/offline pushes, status in the list, removal', async () => {
-    const [a, b] = await Promise.all([siweBot(api.url, serverUrl), siweBot(api.url, serverUrl)]);
+    const [a, b] = await Promise.all([siweBot(stack.api.url, stack.serverUrl), siweBot(stack.api.url, stack.serverUrl)]);
     const hubA = await connect(a);
     try {
       expect(await hubA.room.request('friendRequest', { playerId: b.playerId })).toEqual({ status: 'requested' });
@@ -159,7 +138,11 @@ describe('hub', () => {
   });
 
   it('carries global chat and whispers through the word filter, with length and rate limits', async () => {
-    const [a, b, c] = await Promise.all([siweBot(api.url, serverUrl), siweBot(api.url, serverUrl), siweBot(api.url, serverUrl)]);
+    const [a, b, c] = await Promise.all([
+      siweBot(stack.api.url, stack.serverUrl),
+      siweBot(stack.api.url, stack.serverUrl),
+      siweBot(stack.api.url, stack.serverUrl),
+    ]);
     const [hubA, hubB, hubC] = [await connect(a), await connect(b), await connect(c)];
     try {
       expect(await hubA.room.request('chat', { text: 'gg you noob' })).toEqual({ ok: true });
@@ -185,7 +168,7 @@ describe('hub', () => {
 
   it('starts a private match from an invite code, and refuses unknown and own codes', async () => {
     const { db } = database;
-    const [a, b] = await Promise.all([siweBot(api.url, serverUrl), siweBot(api.url, serverUrl)]);
+    const [a, b] = await Promise.all([siweBot(stack.api.url, stack.serverUrl), siweBot(stack.api.url, stack.serverUrl)]);
     const [hubA, hubB] = [await connect(a), await connect(b)];
     try {
       const [deckA, deckB] = await Promise.all([a.ensureDeck(), b.ensureDeck()]);
@@ -210,7 +193,11 @@ describe('hub', () => {
 
   it('pushes bus events to the players they concern: a card minted to its owner, a sale to seller and buyer', async () => {
     const { db } = database;
-    const [a, b, c] = await Promise.all([siweBot(api.url, serverUrl), siweBot(api.url, serverUrl), siweBot(api.url, serverUrl)]);
+    const [a, b, c] = await Promise.all([
+      siweBot(stack.api.url, stack.serverUrl),
+      siweBot(stack.api.url, stack.serverUrl),
+      siweBot(stack.api.url, stack.serverUrl),
+    ]);
     const [hubA, hubB, hubC] = [await connect(a), await connect(b), await connect(c)];
     try {
       const card = await db.cardInstance.findFirstOrThrow({ where: { ownerId: a.playerId } });
