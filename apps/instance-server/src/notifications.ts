@@ -8,16 +8,19 @@
  * them by `eventId`). A player who is offline misses the push; the state it reports is in the inventory anyway.
  */
 import type { EventHandlers } from '@harvest/bus';
-import type { DbTransaction } from '@harvest/db';
+import { type DbTransaction, resolvePlayer } from '@harvest/db';
+import { isAppError } from '@harvest/shared/errors';
 import type { HubNotification } from './services.ts';
 
 /** Pushes a message to a player's hub connection, wherever it is. */
 export type Notify = (playerId: string, message: HubNotification) => Promise<void>;
 
+/** The player whose linked wallet `address` is, or null (a wallet outside the game). */
 async function playerOfWallet(tx: DbTransaction, address: string): Promise<string | null> {
-  const rows = await tx.$queryRaw<Array<{ player_id: string }>>`
-    SELECT player_id::text FROM wallets WHERE address = ${address.toLowerCase()} LIMIT 1`;
-  return rows[0]?.player_id ?? null;
+  return resolvePlayer(tx, { address }).catch((error: unknown) => {
+    if (isAppError(error) && error.code === 'NOT_FOUND') return null;
+    throw error;
+  });
 }
 
 /** The handlers of the notifications consumer: a card minted (to its owner), a sale (to seller and buyer). */
