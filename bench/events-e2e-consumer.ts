@@ -6,10 +6,10 @@
 import { busEnv, createBusTransport, createConsumer } from '@harvest/bus';
 import { createDb } from '@harvest/db';
 import { parseEnv } from '@harvest/service';
-import type { TypedEnvelope } from '@harvest/shared/events';
 import { pino } from 'pino';
 import { type Counter, type Histogram, Registry } from 'prom-client';
 import { z } from 'zod';
+import { benchEffectHandlers } from './bench-effects.ts';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as {
   databaseUrl: string;
@@ -31,26 +31,7 @@ const consumer = createConsumer({
   log,
   maxBatch: config.maxBatch,
   registry,
-  ...(config.handler === 'batch'
-    ? {
-        batchHandler: {
-          types: ['harvested'],
-          handle: async (tx, events) => {
-            const harvested = events as ReadonlyArray<TypedEnvelope<'harvested'>>;
-            await tx.$executeRaw`
-              INSERT INTO bench_effects (event_id, key, n, occurred_at)
-              SELECT * FROM unnest(${harvested.map((e) => e.id)}::uuid[], ${harvested.map((e) => e.key)}::text[],
-                                   ${harvested.map((e) => e.payload.plot)}::int[], ${harvested.map((e) => e.occurredAt)}::timestamptz[])`;
-          },
-        },
-      }
-    : {
-        handlers: {
-          harvested: async (tx, event) => {
-            await tx.$executeRaw`INSERT INTO bench_effects (event_id, key, n, occurred_at) VALUES (${event.id}::uuid, ${event.key}, ${event.payload.plot}, ${event.occurredAt}::timestamptz)`;
-          },
-        },
-      }),
+  ...benchEffectHandlers(config.handler),
 });
 await consumer.start();
 process.stdout.write('consumer ready\n');

@@ -28,12 +28,12 @@ import { createConsumer, createRedisTransport, createRelay, type OutgoingMessage
 import { appendEvent, appendEvents, createDb, type OutboxEventInput } from '@harvest/db';
 import { migrateDeploy } from '@harvest/prisma/migrate';
 import { parseEnv } from '@harvest/service';
-import type { TypedEnvelope } from '@harvest/shared/events';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { pino } from 'pino';
 import { type Counter, Registry } from 'prom-client';
 import { z } from 'zod';
+import { benchEffectHandlers } from './bench-effects.ts';
 
 const { values } = parseArgs({
   options: {
@@ -189,26 +189,7 @@ async function startConsumer(transport: Transport, kind: 'batch' | 'event') {
     log,
     maxBatch: 200,
     registry,
-    ...(kind === 'batch'
-      ? {
-          batchHandler: {
-            types: ['harvested'],
-            handle: async (tx, events) => {
-              const harvested = events as ReadonlyArray<TypedEnvelope<'harvested'>>;
-              await tx.$executeRaw`
-                INSERT INTO bench_effects (event_id, key, n, occurred_at)
-                SELECT * FROM unnest(${harvested.map((e) => e.id)}::uuid[], ${harvested.map((e) => e.key)}::text[],
-                                     ${harvested.map((e) => e.payload.plot)}::int[], ${harvested.map((e) => e.occurredAt)}::timestamptz[])`;
-            },
-          },
-        }
-      : {
-          handlers: {
-            harvested: async (tx, event) => {
-              await tx.$executeRaw`INSERT INTO bench_effects (event_id, key, n, occurred_at) VALUES (${event.id}::uuid, ${event.key}, ${event.payload.plot}, ${event.occurredAt}::timestamptz)`;
-            },
-          },
-        }),
+    ...benchEffectHandlers(kind),
   });
   await consumer.start();
   // The framework counts an event after its transaction committed.
