@@ -9,12 +9,11 @@
 import { createHash } from 'node:crypto';
 import { matchMaker } from '@colyseus/core';
 import { Client, type Room } from '@colyseus/sdk';
-import { type Bot, viewFromState } from '@harvest/bot';
+import { type Bot, intentOf, viewFromState } from '@harvest/bot';
 import { createMatch, getActiveGameData } from '@harvest/db';
 import { useTestDatabase } from '@harvest/db/testing';
 import {
   applyBattle,
-  type BattleAction,
   type BattleSetup,
   type BattleState,
   type BattleView,
@@ -38,12 +37,6 @@ const stack = useInstanceStack(database);
 
 type Refusal = { code: string; message: string };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The message a client sends for an engine action (the room fills in the sender's seat). */
-function toMessage(action: BattleAction): { name: string; body: Record<string, unknown> } {
-  const { type, seat: _seat, ...body } = action as { type: string; seat: Seat } & Record<string, unknown>;
-  return { name: type === 'end_turn' ? 'endTurn' : type, body };
-}
 
 /** A seat whose turn it is has a ready unit while the enemy has a Guard unit on the board. */
 function guardPosition(state: BattleState): { attacker: string } | null {
@@ -225,7 +218,7 @@ describe('battle room authority', () => {
           guardTried = true;
         }
         const action = chooseGreedyAction(viewBattle(sim, seat), setup.cards);
-        const { name, body } = toMessage(action);
+        const { name, body } = intentOf(action);
         await sleep(60); // under the room's message rate
         await room.request(name, body);
         const result = applyBattle(sim, action, { rng, now: Date.now() });

@@ -6,7 +6,7 @@
  * tests, the start command's demo and the load test.
  */
 import { Client, type Room } from '@colyseus/sdk';
-import type { BattleConfig, BattleView, CardDef, CardRef, Seat, SeatView, Unit } from '@harvest/shared/rules';
+import type { BattleAction, BattleConfig, BattleView, CardDef, CardRef, Seat, SeatView, Unit } from '@harvest/shared/rules';
 import { chooseGreedyAction } from '@harvest/shared/rules';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { createSiweMessage } from 'viem/siwe';
@@ -144,6 +144,12 @@ async function http<T>(url: string, init: { method?: string; token?: string; bod
 /** The synchronised state as plain data (what this player's StateView shows). */
 function snapshot(room: Room): SchemaBattle {
   return (room.state as { toJSON(): SchemaBattle }).toJSON();
+}
+
+/** The room message an engine action is sent as: its name, and a body without the seat (the room fills it in). */
+export function intentOf(action: BattleAction): { name: string; body: Record<string, unknown> } {
+  const { type, seat: _seat, ...body } = action as { type: string; seat: Seat } & Record<string, unknown>;
+  return { name: type === 'end_turn' ? 'endTurn' : type, body };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -317,8 +323,7 @@ export function createBot(options: BotOptions): Bot {
             const live = snapshot(room);
             if (done || live.phase !== 'running' || live.active !== seat) return;
             const action = chooseGreedyAction(viewFromState(live, seat, config), cards);
-            const { type, seat: _seat, ...body } = action as { type: string; seat: Seat } & Record<string, unknown>;
-            const name = type === 'end_turn' ? 'endTurn' : type;
+            const { name, body } = intentOf(action);
             const started = performance.now();
             lastSentAt = started;
             try {
