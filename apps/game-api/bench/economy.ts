@@ -2,10 +2,11 @@
  * Benchmark: the economy API over real HTTP (autocannon), in one run.
  *
  *   node scripts/run.mjs exec node apps/game-api/bench/economy.ts [--rounds 3] [--seconds 10] [--connections 100]
- *     [--only static,inventory,contended,spread] [--cpu-prof <dir>]
+ *     [--only static,inventory,contended,spread] [--cpu-prof <dir>] [--keep-database]
  *
  * `--only` runs some workloads (keys below); `--cpu-prof` writes a V8 CPU profile of the server process to `<dir>`
- * (open it in Chrome DevTools, or sum self time per function) to see where a request's time goes.
+ * (open it in Chrome DevTools, or sum self time per function) to see where a request's time goes; `--keep-database`
+ * leaves the bench database in place (its name is printed) to run the queries by hand (EXPLAIN, pgbench).
  * Workloads, each for `--seconds` at `--connections` keep-alive connections, repeated `--rounds` times:
  * 1. `static`, `GET /healthz`: a static route of the same server (no database, no auth): the ceiling.
  * 2. `inventory`, `GET /v1/inventory`: bearer token verified, gold + resources + the first page of 20 cards in one query, game
@@ -49,6 +50,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'cpu-prof': { type: 'string' },
     serve: { type: 'string' },
+    'keep-database': { type: 'boolean', default: false },
   },
 });
 const benchEnv = parseEnv(
@@ -297,7 +299,8 @@ async function main(): Promise<void> {
       child.kill();
     }
     await db.$disconnect();
-    await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(databaseName)} WITH (FORCE)`);
+    if (values['keep-database']) process.stdout.write(`kept the bench database ${databaseName}\n`);
+    else await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(databaseName)} WITH (FORCE)`);
     await admin.end();
   }
 }

@@ -16,6 +16,7 @@
  * connection string and size: a process using these paths holds up to twice `maxConnections` connections.
  */
 import { AppError } from '@harvest/shared/errors';
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Db, DbTransaction } from '../index.ts';
 
@@ -110,6 +111,21 @@ function poolOf(db: Db, options: PipelinedOptions): pg.Pool {
 const textOf = (strings: TemplateStringsArray) => strings.reduce((text, part, i) => `${text}$${i}${part}`);
 
 /**
+ * A prepared-statement name for a statement text, so each connection parses and plans it once: the hot statements
+ * (crafts, the inventory read) are CTEs whose parsing and planning cost PostgreSQL more than running them. The texts
+ * come from template literals in the code, so there are as many names as statements written.
+ */
+const names = new Map<string, string>();
+function nameOf(text: string): string {
+  let name = names.get(text);
+  if (name === undefined) {
+    name = `h${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    names.set(text, name);
+  }
+  return name;
+}
+
+/**
  * Single statements outside a transaction on the same pool, with the raw interface of a Prisma client
  * (`$queryRaw` only), for hot reads written against it (the inventory page): one round trip, no Prisma bookkeeping.
  */
@@ -117,7 +133,8 @@ export function pipelinedReader(db: Db): Pick<DbTransaction, '$queryRaw'> {
   return {
     $queryRaw: (async (strings: TemplateStringsArray, ...values: unknown[]) => {
       try {
-        return (await poolOf(db, {}).query({ text: textOf(strings), values, types })).rows;
+        const text = textOf(strings);
+        return (await poolOf(db, {}).query({ name: nameOf(text), text, values, types })).rows;
       } catch (error) {
         // PostgreSQL's refusals stay as they are; no free connection in time or no connection at all is busy.
         if (error instanceof pg.DatabaseError) throw error;
@@ -146,7 +163,7 @@ export async function runPipelined<T>(db: Db, run: (tx: PipelinedTransaction) =>
   let outOfOrder = false;
   const send = (text: string, values: unknown[]): Promise<pg.QueryResult> => {
     sent++;
-    const result = client.query({ text, values, types });
+    const result = client.query(values.length === 0 ? { text, types } : { name: nameOf(text), text, values, types });
     // Observed here so a caller that never awaits a statement gets no unhandled rejection; commit() reports it.
     outstanding.push(
       result.catch((error: unknown) => {
