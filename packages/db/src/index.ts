@@ -54,6 +54,7 @@ export * from './cards/index.ts';
 export * from './chain/index.ts';
 export { markProcessedInTx } from './consumers/index.ts';
 export * from './crafting/index.ts';
+export * from './crafting/batch.ts';
 export * from './decks/index.ts';
 export * from './farm/index.ts';
 export * from './gamedata/index.ts';

@@ -89,6 +89,43 @@ export interface PreparedCraft {
   goldLedgerId: bigint | string | null;
 }
 
+/** What a craft consumes and draws: the rules' `crafted` event. */
+export type CraftDecision = PreparedCraft['crafted'];
+
+/**
+ * Checks a craft with the pure crafting rules against locked values (gold, held items, the offered cards, the
+ * unlocked exclusive recipes) and draws its output. Throws the typed refusal (INSUFFICIENT_GOLD with `required` and
+ * `balance`, INSUFFICIENT_RESOURCES...). Pure: both the single craft and a batch of crafts decide here.
+ */
+export function decideCraft(
+  input: CraftInput,
+  recipe: RecipeDefinition,
+  state: { gold: number; held: ReadonlyMap<string, number>; cards: readonly LockedCard[]; unlocked: ReadonlyMap<string, string> },
+): CraftDecision {
+  const result = input.content.rules.crafting.apply(
+    {
+      gold: state.gold,
+      inventory: Object.fromEntries(state.held),
+      cards: state.cards.map((c) => ({ id: c.id, def: c.definitionId, state: c.state })),
+      unlockedRecipes: [...state.unlocked.keys()],
+    },
+    { type: 'craft', recipe: recipe.id, cards: input.cardIds },
+    { rng: input.rng ?? serverRng(), now: input.now },
+  );
+  if (!result.ok) {
+    const code = VIOLATION_CODES[result.violation.code];
+    const details: Record<string, unknown> = { recipeId: recipe.id };
+    if (code === 'INSUFFICIENT_GOLD') Object.assign(details, { required: recipe.inputs.gold, balance: state.gold });
+    throw new AppError(code, result.violation.message, details);
+  }
+  const crafted = result.events[0];
+  if (!crafted) throw new AppError('INTERNAL', 'the crafting rules reported no craft');
+  return {
+    def: crafted.def,
+    consumed: { gold: crafted.consumed.gold, items: crafted.consumed.items, cards: [...crafted.consumed.cards] },
+  };
+}
+
 /**
  * The first half of a craft: locks the player row, the input resource rows and the offered cards (in that order,
  * the lock order), reads them and checks the recipe with the pure crafting rules. Writes nothing; every refusal is
@@ -131,32 +168,12 @@ export async function prepareCraftInTx(tx: DbTransaction, issuer: StatementIssue
   if (!player) throw new AppError('NOT_FOUND', 'no such player');
   const { gold } = player;
   const held = new Map(player.items.map((r) => [r.item_id, r.quantity]));
-  const result = content.rules.crafting.apply(
-    {
-      gold,
-      inventory: Object.fromEntries(held),
-      cards: lockedCards.map((c) => ({ id: c.id, def: c.definitionId, state: c.state })),
-      unlockedRecipes: [...unlockedBy.keys()],
-    },
-    { type: 'craft', recipe: recipe.id, cards: input.cardIds },
-    { rng: input.rng ?? serverRng(), now: input.now },
-  );
-  if (!result.ok) {
-    const code = VIOLATION_CODES[result.violation.code];
-    const details: Record<string, unknown> = { recipeId: recipe.id };
-    if (code === 'INSUFFICIENT_GOLD') Object.assign(details, { required: recipe.inputs.gold, balance: gold });
-    throw new AppError(code, result.violation.message, details);
-  }
-  const crafted = result.events[0];
-  if (!crafted) throw new AppError('INTERNAL', 'the crafting rules reported no craft');
+  const crafted = decideCraft(input, recipe, { gold, held, cards: lockedCards, unlocked: unlockedBy });
   if (crafted.consumed.gold > 0 && player.gold_ledger_id === null) throw new AppError('INTERNAL', 'no ledger id was drawn');
   return {
     input,
     recipe,
-    crafted: {
-      def: crafted.def,
-      consumed: { gold: crafted.consumed.gold, items: crafted.consumed.items, cards: [...crafted.consumed.cards] },
-    },
+    crafted,
     gold,
     held,
     cards: lockedCards,

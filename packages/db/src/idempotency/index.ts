@@ -51,6 +51,31 @@ export interface RunIdempotentOptions {
 
 const STORED_CATEGORIES = new Set(['validation', 'not_found', 'conflict', 'forbidden']);
 
+/** Whether an error is a refusal stored with its key and replayed (see the module comment), not rolled back. */
+export function isStoredRefusal(error: unknown): error is AppError {
+  return error instanceof AppError && STORED_CATEGORIES.has(error.category);
+}
+
+/** A stored key row as read back for a replay. */
+export interface StoredKeyRow {
+  request_hash: string;
+  response_status: number | null;
+  response_body: unknown;
+}
+
+/**
+ * The answer for a key another request claimed: its stored response (replayed), IDEMPOTENCY_KEY_REUSED for another
+ * request hash, IDEMPOTENCY_KEY_IN_PROGRESS while no response is stored.
+ */
+export function replayOf<B>(row: StoredKeyRow | undefined, requestHash: string): IdempotentOutcome<B> {
+  if (!row) throw new AppError('IDEMPOTENCY_KEY_IN_PROGRESS', 'a request with this key is in progress; retry shortly');
+  if (row.request_hash !== requestHash)
+    throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request');
+  if (row.response_status === null)
+    throw new AppError('IDEMPOTENCY_KEY_IN_PROGRESS', 'a request with this key is in progress; retry shortly');
+  return { status: row.response_status, body: row.response_body as B | ErrorBody, replayed: true };
+}
+
 /**
  * Runs `operation` at most once per (player, key) and returns its response, or the stored response of the request
  * that used the key before. `operation` receives the transaction and returns the success response; a typed
@@ -69,17 +94,10 @@ export async function runIdempotent<B>(
         INSERT INTO idempotency_keys (player_id, key, request_hash) VALUES (${scope.playerId}::uuid, ${scope.key}, ${scope.requestHash})
         ON CONFLICT (player_id, key) DO NOTHING RETURNING 1 AS claimed`;
       if (claimed.length === 0) {
-        const rows = await tx.$queryRaw<Array<{ request_hash: string; response_status: number | null; response_body: unknown }>>`
+        const rows = await tx.$queryRaw<StoredKeyRow[]>`
           SELECT request_hash, response_status, response_body FROM idempotency_keys
           WHERE player_id = ${scope.playerId}::uuid AND key = ${scope.key}`;
-        const row = rows[0];
-        if (!row) throw new AppError('IDEMPOTENCY_KEY_IN_PROGRESS', 'a request with this key is in progress; retry shortly');
-        if (row.request_hash !== scope.requestHash) {
-          throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request');
-        }
-        if (row.response_status === null)
-          throw new AppError('IDEMPOTENCY_KEY_IN_PROGRESS', 'a request with this key is in progress; retry shortly');
-        return { status: row.response_status, body: row.response_body as B | ErrorBody, replayed: true };
+        return replayOf<B>(rows[0], scope.requestHash);
       }
       await tx.$executeRaw`SAVEPOINT idempotent_operation`;
       let response: StoredResponse<B | ErrorBody>;
@@ -136,25 +154,18 @@ export async function runIdempotentPipelined<P, B>(
     }
     // Sent before the operation's statements, so answered by now (a failed claim is the error to report).
     if ((await claim).length === 0) {
-      const rows = await tx.query<{ request_hash: string; response_status: number | null; response_body: unknown }>`
+      const rows = await tx.query<StoredKeyRow>`
         SELECT request_hash, response_status, response_body FROM idempotency_keys
         WHERE player_id = ${scope.playerId}::uuid AND key = ${scope.key}`;
       await tx.commit();
-      const row = rows[0];
-      if (!row) throw new AppError('IDEMPOTENCY_KEY_IN_PROGRESS', 'a request with this key is in progress; retry shortly');
-      if (row.request_hash !== scope.requestHash) {
-        throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request');
-      }
-      if (row.response_status === null)
-        throw new AppError('IDEMPOTENCY_KEY_IN_PROGRESS', 'a request with this key is in progress; retry shortly');
-      return { status: row.response_status, body: row.response_body as B | ErrorBody, replayed: true };
+      return replayOf<B>(rows[0], scope.requestHash);
     }
     let response: StoredResponse<B | ErrorBody>;
     if (prepared.ok) {
       response = operation.write(tx, prepared.value);
     } else {
       const { error } = prepared;
-      if (!(error instanceof AppError) || !STORED_CATEGORIES.has(error.category)) throw error;
+      if (!isStoredRefusal(error)) throw error;
       response = toErrorResponse(error);
     }
     // Stored as the client will see it (JSON), so a replay is byte-for-byte the same body.

@@ -292,6 +292,112 @@ export function sendLockedChangesInTx(
   return { written, gold: goldAfter, items: items.map((i) => ({ itemId: i.itemId, quantity: i.before + i.delta })) };
 }
 
+/** One operation of {@link sendLockedBatchInTx}: its ledger rows share a reason and reference. */
+export interface LockedBatchEntry {
+  reason: string;
+  referenceId: string;
+  /** Gold spent or earned, with the id of its ledger row (drawn by the caller, like {@link LockedChanges}). */
+  gold?: { delta: number; ledgerId: bigint | string };
+  /** Resource changes, each with the id of its ledger row drawn by the caller (so rows keep operation order). */
+  items: ReadonlyArray<{ itemId: string; delta: number; ledgerId: bigint | string }>;
+}
+
+/**
+ * {@link sendLockedChangesInTx} for several operations of one player in one transaction (a batch of crafts): the
+ * entries apply in order to the locked balances, the rows change once to the final balances, every entry keeps
+ * its own ledger rows and gets its `gold_changed` (with the balance after it) to append. One statement, issued
+ * without waiting, that aborts the transaction unless the rows end at the computed balances. The caller refused
+ * what would leave 0..MAX_BALANCE at any step. Returns the statement and, per entry, the balances after it (the
+ * items it changed) and its events.
+ */
+export function sendLockedBatchInTx(
+  tx: Pick<DbTransaction, '$queryRaw'>,
+  issuer: StatementIssuer,
+  playerId: string,
+  before: { gold: number; items: ReadonlyMap<string, number> },
+  entries: readonly LockedBatchEntry[],
+): {
+  written: Promise<unknown>;
+  after: Array<{ gold: number; items: Array<{ itemId: string; quantity: number }>; events: OutboxEventInput[] }>;
+} {
+  if (!isUuid(playerId)) throw new AppError('NOT_FOUND', 'no such player');
+  let gold = before.gold;
+  const held = new Map(before.items);
+  const ledger = {
+    ids: [] as string[],
+    assets: [] as string[],
+    items: [] as Array<string | null>,
+    deltas: [] as number[],
+    reasons: [] as string[],
+    refs: [] as string[],
+  };
+  const row = (id: bigint | string, asset: string, itemId: string | null, delta: number, entry: LockedBatchEntry) => {
+    ledger.ids.push(String(id));
+    ledger.assets.push(asset);
+    ledger.items.push(itemId);
+    ledger.deltas.push(delta);
+    ledger.reasons.push(entry.reason);
+    ledger.refs.push(entry.referenceId);
+  };
+  const after = entries.map((entry) => {
+    const items = [...entry.items].filter((i) => i.delta !== 0).sort((a, b) => (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0));
+    if (new Set(items.map((i) => i.itemId)).size !== items.length)
+      throw new Error('sendLockedBatchInTx: an item appears twice in an entry');
+    const events: OutboxEventInput[] = [];
+    if (entry.gold && entry.gold.delta !== 0) {
+      gold += entry.gold.delta;
+      if (!Number.isSafeInteger(entry.gold.delta) || gold < 0 || gold > MAX_BALANCE)
+        throw new Error('sendLockedBatchInTx: the caller must refuse a change that leaves 0..MAX_BALANCE');
+      row(entry.gold.ledgerId, 'gold', null, entry.gold.delta, entry);
+      events.push({
+        type: 'gold_changed',
+        key: playerId,
+        payload: { playerId, delta: entry.gold.delta, balance: gold, reason: entry.reason, referenceId: String(entry.gold.ledgerId) },
+      });
+    }
+    for (const i of items) {
+      const quantity = (held.get(i.itemId) ?? Number.NaN) + i.delta;
+      // Only rows the caller locked (they exist) change here.
+      if (!Number.isSafeInteger(quantity) || quantity < 0 || quantity > MAX_BALANCE)
+        throw new Error('sendLockedBatchInTx: the caller must refuse a change that leaves 0..MAX_BALANCE (or change an unlocked row)');
+      held.set(i.itemId, quantity);
+      row(i.ledgerId, 'item', i.itemId, i.delta, entry);
+    }
+    return { gold, items: items.map((i) => ({ itemId: i.itemId, quantity: held.get(i.itemId) as number })), events };
+  });
+  const goldDelta = gold - before.gold;
+  const changed = [...held].filter(([itemId, quantity]) => before.items.get(itemId) !== quantity).sort(([a], [b]) => (a < b ? -1 : 1));
+  const ids = changed.map(([itemId]) => itemId);
+  const deltas = changed.map(([itemId, quantity]) => quantity - (before.items.get(itemId) as number));
+  const afters = changed.map(([, quantity]) => quantity);
+  const written = issuer.issue(
+    () => tx.$queryRaw`
+    WITH gold AS (
+      UPDATE players SET gold = gold + ${goldDelta}::bigint, updated_at = now()
+      WHERE id = ${playerId}::uuid AND ${goldDelta}::bigint <> 0
+      RETURNING gold
+    ), wanted AS (
+      SELECT item_id, delta, after FROM unnest(${ids}::text[], ${deltas}::int[], ${afters}::int[]) AS w(item_id, delta, after)
+    ), items AS (
+      UPDATE resources r SET quantity = r.quantity + w.delta, updated_at = now()
+      FROM wanted w WHERE r.player_id = ${playerId}::uuid AND r.item_id = w.item_id
+      RETURNING r.item_id, r.quantity
+    ), ledger AS (
+      INSERT INTO ledger_entries (id, player_id, asset, item_id, delta, reason, reference_id)
+      SELECT l.id, ${playerId}::uuid, l.asset::ledger_asset, l.item_id, l.delta, l.reason, l.reference_id
+      FROM unnest(${ledger.ids}::bigint[], ${ledger.assets}::text[], ${ledger.items}::text[], ${ledger.deltas}::int[],
+        ${ledger.reasons}::text[], ${ledger.refs}::text[]) AS l(id, asset, item_id, delta, reason, reference_id)
+    )
+    -- 1/0 aborts the transaction when a row did not end where the locked values said it would.
+    SELECT 1 / (CASE WHEN
+      (SELECT count(*) FROM items i JOIN wanted w USING (item_id) WHERE i.quantity = w.after) = ${ids.length}::int
+      AND (SELECT count(*) FROM items) = ${ids.length}::int
+      AND (${goldDelta}::bigint = 0 OR ${gold}::bigint IS NOT DISTINCT FROM (SELECT gold FROM gold))
+    THEN 1 ELSE 0 END) AS ok`,
+  );
+  return { written, after };
+}
+
 /** One ledger row as listed to its player. */
 export interface LedgerEntryView {
   id: string;

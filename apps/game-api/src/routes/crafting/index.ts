@@ -4,7 +4,7 @@
  * IDEMPOTENCY_KEY_REUSED. One transaction: inputs consumed, the card created with its provenance, ledger rows and
  * `crafted`, or nothing at all.
  */
-import { prepareCraftInTx, runIdempotentPipelined, sendCraftInTx } from '@harvest/db';
+import { createCraftBatcher } from '@harvest/db';
 import { errorResponses } from '@harvest/service';
 import { AppError } from '@harvest/shared/errors';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -34,6 +34,9 @@ const craftSchema = z.object({
 
 /** The crafting route. */
 export async function craftingRoutes(app: FastifyInstance, options: EconomyRouteOptions): Promise<void> {
+  // One player's concurrent crafts share a transaction (packages/db crafting/batch.ts): each is still checked,
+  // stored and answered on its own.
+  const crafts = createCraftBatcher(options.db);
   app.withTypeProvider<ZodTypeProvider>().post(
     '/v1/crafts',
     {
@@ -66,29 +69,23 @@ export async function craftingRoutes(app: FastifyInstance, options: EconomyRoute
       if (key === undefined)
         throw new AppError('IDEMPOTENCY_KEY_REQUIRED', 'send an Idempotency-Key header (e.g. a fresh UUID per operation)');
       const input = { playerId, recipeId, cardIds, content, now: options.now() };
-      // Two round trips on a pipelined connection (packages/db/src/sql): the key, the locks and the checks; then the
-      // writes, the stored response and COMMIT.
+      // Two round trips on a pipelined connection (packages/db/src/sql) per batch of this player's crafts: the keys,
+      // the locks and the checks; then the writes, the stored responses and COMMIT.
       const outcome = await withDbRetry(() =>
-        runIdempotentPipelined(
-          options.db,
-          { playerId, key, requestHash: requestHash(request, body) },
-          {
-            prepare: (tx) => prepareCraftInTx(tx.raw, tx.issuer, input),
-            write: (tx, prepared) => {
-              const craft = sendCraftInTx(tx.raw, tx.issuer, prepared).outcome;
-              return {
-                status: 201,
-                body: {
-                  craftId: craft.craftId,
-                  recipeId: craft.recipeId,
-                  card: cardBody(craft.card, content),
-                  consumed: craft.consumed,
-                  balances: craft.balances,
-                },
-              };
+        crafts.craft({
+          scope: { playerId, key, requestHash: requestHash(request, body) },
+          input,
+          respond: (craft) => ({
+            status: 201,
+            body: {
+              craftId: craft.craftId,
+              recipeId: craft.recipeId,
+              card: cardBody(craft.card, content),
+              consumed: craft.consumed,
+              balances: craft.balances,
             },
-          },
-        ),
+          }),
+        }),
       );
       const sent = reply as FastifyReply;
       if (outcome.replayed) sent.header('idempotent-replayed', 'true');
