@@ -8,12 +8,12 @@ import { createServer } from 'node:http';
 import { defineRoom, defineServer, matchMaker, type Server } from '@colyseus/core';
 import { RedisDriver } from '@colyseus/redis-driver';
 import { RedisPresence } from '@colyseus/redis-presence';
-import { WebSocketTransport } from '@colyseus/ws-transport';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { BattleRoom } from './rooms/BattleRoom.ts';
 import { FarmRoom } from './rooms/FarmRoom.ts';
 import { HubRoom } from './rooms/HubRoom.ts';
+import { StaggeredPingTransport } from './transport.ts';
 
 export interface RealtimeOptions {
   redisUrl: string;
@@ -25,6 +25,8 @@ export interface RealtimeOptions {
   publicAddress?: string | undefined;
   /** Answers every HTTP request Colyseus does not (health, readiness, metrics). */
   http: FastifyInstance;
+  /** Each client is pinged every `intervalMs`; one that misses `maxRetries` pongs in a row is disconnected. */
+  ping?: { intervalMs: number; maxRetries: number };
 }
 
 export interface Realtime {
@@ -38,7 +40,13 @@ export interface Realtime {
 /** Builds and starts the realtime server; resolves once it listens. */
 export async function startRealtime(options: RealtimeOptions): Promise<Realtime> {
   const httpServer = createServer();
-  const transport = new WebSocketTransport({ server: httpServer, pingInterval: 5000, pingMaxRetries: 3, maxPayload: 8 * 1024 });
+  // Liveness pings spread over the interval (./transport.ts), not all clients in one turn of the event loop.
+  const transport = new StaggeredPingTransport({
+    server: httpServer,
+    pingInterval: options.ping?.intervalMs ?? 5000,
+    pingMaxRetries: options.ping?.maxRetries ?? 3,
+    maxPayload: 8 * 1024,
+  });
   const presenceRedis = new Redis(options.redisUrl, { keyPrefix: options.redisPrefix });
   const driverRedis = new Redis(options.redisUrl, { keyPrefix: options.redisPrefix });
   const presence = new RedisPresence(presenceRedis);

@@ -43,6 +43,10 @@ export const envSchema = z.object({
   ROOM_MESSAGES_PER_SECOND: positiveInt(10),
   /** Chat lines a player may send per 10 seconds. */
   CHAT_LINES_PER_10S: positiveInt(5),
+  /** Every client is pinged this often (ms), a slice of them every 100 ms... */
+  INSTANCE_PING_INTERVAL_MS: z.coerce.number().int().min(200).max(60_000).default(5_000),
+  /** ...and disconnected after this many unanswered pings in a row (a dead link is dropped in about interval x (n+1)). */
+  INSTANCE_PING_MAX_RETRIES: z.coerce.number().int().min(1).max(10).default(3),
   /** Farm rooms' tick and patch rate (5-10 Hz). */
   FARM_TICK_HZ: z.coerce.number().int().min(1).max(30).default(10),
 });

@@ -87,6 +87,7 @@ export async function startInstanceServer(env: Env, options: { log?: Logger; db?
     port: env.INSTANCE_SERVER_PORT,
     publicAddress: env.INSTANCE_PUBLIC_ADDRESS,
     http,
+    ping: { intervalMs: env.INSTANCE_PING_INTERVAL_MS, maxRetries: env.INSTANCE_PING_MAX_RETRIES },
   });
   // Bus events become hub notifications (one consumer group shared by every instance-server process).
   const busTransport = createBusTransport({ env: { ...env, OUTBOX_RELAY: 'off' }, redisUrl: env.REDIS_URL, log });
