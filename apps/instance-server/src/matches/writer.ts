@@ -3,7 +3,7 @@
  * its effects (write-ahead, so a crash never loses an action the players saw). Actions from every room of the
  * process are grouped into one INSERT per flush (group commit): one round trip for many rooms at load.
  */
-import { appendMatchActions, type Db, type MatchActionRow } from '@harvest/db';
+import { appendMatchActions, type Db, type MatchActionRow, pipelinedReader } from '@harvest/db';
 import type { Logger } from '@harvest/service';
 
 export interface ActionWriter {
@@ -15,6 +15,8 @@ export interface ActionWriter {
 
 /** A group-commit writer: the first action starts a flush on the next tick; actions arriving meanwhile join the next. */
 export function createActionWriter(db: Db, log: Logger, maxBatch = 500): ActionWriter {
+  // A prepared statement on plain pg: no Prisma bookkeeping on the event loop that also serves every room.
+  const sql = pipelinedReader(db);
   let queue: Array<{ row: MatchActionRow; resolve: () => void; reject: (e: unknown) => void }> = [];
   let running: Promise<void> | null = null;
 
@@ -24,7 +26,7 @@ export function createActionWriter(db: Db, log: Logger, maxBatch = 500): ActionW
       queue = queue.slice(batch.length);
       try {
         await appendMatchActions(
-          db,
+          sql,
           batch.map((b) => b.row),
         );
         for (const b of batch) b.resolve();

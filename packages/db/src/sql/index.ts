@@ -15,8 +15,9 @@
  * The pool is this module's own (pipeline mode is a connection setting), opened lazily with the Prisma client's
  * connection string and size: a process using these paths holds up to twice `maxConnections` connections.
  */
-import { AppError } from '@harvest/shared/errors';
+
 import { createHash } from 'node:crypto';
+import { AppError } from '@harvest/shared/errors';
 import pg from 'pg';
 import type { Db, DbTransaction } from '../index.ts';
 
@@ -127,20 +128,25 @@ function nameOf(text: string): string {
 
 /**
  * Single statements outside a transaction on the same pool, with the raw interface of a Prisma client
- * (`$queryRaw` only), for hot reads written against it (the inventory page): one round trip, no Prisma bookkeeping.
+ * (`$queryRaw`, `$executeRaw`), for hot statements written against it (the inventory page, the battle transcript's
+ * group inserts): one round trip, a prepared statement, no Prisma bookkeeping. Each statement commits on its own.
  */
-export function pipelinedReader(db: Db): Pick<DbTransaction, '$queryRaw'> {
+export function pipelinedReader(db: Db): Pick<DbTransaction, '$queryRaw' | '$executeRaw'> {
+  const run = async (strings: TemplateStringsArray, values: unknown[]): Promise<pg.QueryResult> => {
+    try {
+      const text = textOf(strings);
+      return await poolOf(db, {}).query({ name: nameOf(text), text, values, types });
+    } catch (error) {
+      // PostgreSQL's refusals stay as they are; no free connection in time or no connection at all is busy.
+      if (error instanceof pg.DatabaseError) throw error;
+      throw new AppError('SERVICE_UNAVAILABLE', 'the database is busy; retry', { cause: String(error) });
+    }
+  };
   return {
-    $queryRaw: (async (strings: TemplateStringsArray, ...values: unknown[]) => {
-      try {
-        const text = textOf(strings);
-        return (await poolOf(db, {}).query({ name: nameOf(text), text, values, types })).rows;
-      } catch (error) {
-        // PostgreSQL's refusals stay as they are; no free connection in time or no connection at all is busy.
-        if (error instanceof pg.DatabaseError) throw error;
-        throw new AppError('SERVICE_UNAVAILABLE', 'the database is busy; retry', { cause: String(error) });
-      }
-    }) as unknown as DbTransaction['$queryRaw'],
+    $queryRaw: (async (strings: TemplateStringsArray, ...values: unknown[]) =>
+      (await run(strings, values)).rows) as unknown as DbTransaction['$queryRaw'],
+    $executeRaw: (async (strings: TemplateStringsArray, ...values: unknown[]) =>
+      (await run(strings, values)).rowCount ?? 0) as unknown as DbTransaction['$executeRaw'],
   };
 }
 
