@@ -27,11 +27,12 @@
  *
  *   node bench/load.ts [--only battle|farm] [--steps 200,400,800] [--step-seconds 20] [--settle-seconds 90]
  *     [--think-min 1000] [--think-max 3000] [--limit-ms 50] [--keep-going] [--farm-visitors 100] [--farm-seconds 30]
- *     [--farm-action-seconds 3] [--sign-in-concurrency 16] [--workers 2]
+ *     [--farm-action-seconds 3] [--sign-in-concurrency 16] [--workers 2] [--pin] [--server-cpu-prof <dir>]
  */
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import type { Room } from '@colyseus/sdk';
@@ -60,6 +61,8 @@ const flagsSchema = z.object({
   'farm-action-seconds': z.coerce.number().positive().default(3),
   'sign-in-concurrency': z.coerce.number().int().min(1).default(16),
   workers: z.coerce.number().int().min(1).max(16).default(2),
+  pin: z.boolean().default(false),
+  'server-cpu-prof': z.string().min(1).optional(),
 });
 const { values } = parseArgs({
   options: {
@@ -76,6 +79,8 @@ const { values } = parseArgs({
     'farm-action-seconds': { type: 'string' },
     'sign-in-concurrency': { type: 'string' },
     workers: { type: 'string' },
+    pin: { type: 'boolean' },
+    'server-cpu-prof': { type: 'string' },
   },
 });
 const parsed = flagsSchema.safeParse(values);
@@ -95,6 +100,22 @@ const CLOCK_TICKS = 100;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const print = (line: string) => process.stdout.write(`${line}\n`);
+
+/**
+ * `--pin`: the server process (every thread) on the last core, this process (the game-api, the bot threads it
+ * starts afterwards inherit it) on the others, as a server with its own vCPU and its clients elsewhere would run.
+ * PostgreSQL and Redis are left to the scheduler.
+ */
+function pinToCores(serverPid: number, benchPid: number): void {
+  const cores = availableParallelism();
+  if (cores < 2) throw new Error('--pin needs at least 2 cores');
+  const last = cores - 1;
+  execFileSync('taskset', ['-a', '-p', '-c', String(last), String(serverPid)], { stdio: 'ignore' });
+  execFileSync('taskset', ['-a', '-p', '-c', last === 1 ? '0' : `0-${last - 1}`, String(benchPid)], { stdio: 'ignore' });
+  print(
+    `pinned: the instance server on core ${last}, the bench (game-api, bot threads) on ${last === 1 ? 'core 0' : `cores 0-${last - 1}`}`,
+  );
+}
 
 /** Seconds of CPU (user + system) a process has used so far. */
 function cpuSeconds(pid: number): number {
@@ -239,7 +260,10 @@ async function startStack(): Promise<Stack> {
       FARM_TICK_HZ: '10',
     },
   });
-  const child = await startChild(env, port);
+  // A V8 CPU profile of the server, written to this folder when it exits (open in DevTools, or sum self time).
+  const profile = flags['server-cpu-prof'];
+  const child = await startChild(profile ? { ...env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profile}` } : env, port);
+  if (flags.pin) pinToCores(child.pid as number, process.pid);
   return {
     db,
     apiUrl,
