@@ -139,26 +139,41 @@ function cpuMeter(pid: number) {
   };
 }
 
-/**
- * The server's event-loop delay p99 (ms) since the previous call: prom-client's default metrics on /metrics keep a
- * delay histogram that each scrape reads and resets.
- */
-async function serverLoopP99(serverUrl: string): Promise<number> {
-  return (await serverMetrics(serverUrl)).loop;
-}
+/** Cumulative bucket counts of a histogram on /metrics, by upper bound (s). */
+type Buckets = Map<number, number>;
 
-/** The server's own view (ms, from /metrics): event-loop p99, and p99 of intents and transcript writes (last minute). */
-async function serverMetrics(serverUrl: string): Promise<{ loop: number; intent: number; store: number }> {
+/**
+ * The server's own view (from /metrics): the event-loop delay p99 (ms) since the previous scrape (prom-client's
+ * default metrics keep a delay histogram that each scrape reads and resets), and the intent and transcript-store
+ * histograms (cumulative: a step's p99 comes from the difference of two scrapes).
+ */
+async function serverMetrics(serverUrl: string): Promise<{ loop: number; intent: Buckets; store: Buckets }> {
   const text = await (await fetch(`${serverUrl}/metrics`)).text();
-  const read = (prefix: string) => {
-    const line = text.split('\n').find((l) => l.startsWith(prefix));
-    return line ? Number(line.split(' ').at(-1)) * 1000 : Number.NaN;
+  const lines = text.split('\n');
+  const line = lines.find((l) => l.startsWith('nodejs_eventloop_lag_p99_seconds'));
+  const buckets = (name: string): Buckets => {
+    const out: Buckets = new Map();
+    for (const l of lines) {
+      // Lines look like name_bucket{le="0.05",app="instance-server"} 12 (the service adds an app label).
+      const match = l.match(new RegExp(`^${name}_bucket\\{le="([^"]+)"[^}]*\\} (\\d+)`));
+      if (match) out.set(match[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(match[1]), Number(match[2]));
+    }
+    return out;
   };
   return {
-    loop: read('nodejs_eventloop_lag_p99_seconds'),
-    intent: read('battle_intent_seconds{quantile="0.99"'),
-    store: read('battle_transcript_store_seconds{quantile="0.99"'),
+    loop: line ? Number(line.split(' ').at(-1)) * 1000 : Number.NaN,
+    intent: buckets('battle_intent_seconds'),
+    store: buckets('battle_transcript_store_seconds'),
   };
+}
+
+/** The p99 (ms) of what a histogram counted between two scrapes: the upper bound of the bucket that holds it. */
+function bucketP99(before: Buckets, after: Buckets): number {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const total = (after.get(Number.POSITIVE_INFINITY) ?? 0) - (before.get(Number.POSITIVE_INFINITY) ?? 0);
+  if (total <= 0) return Number.NaN;
+  const bound = bounds.find((b) => (after.get(b) ?? 0) - (before.get(b) ?? 0) >= total * 0.99);
+  return (bound ?? Number.POSITIVE_INFINITY) * 1000;
 }
 
 /** Retries `work` a few times with backoff: game-api answers 503 when its database pool is busy at a burst of sign-ins. */
@@ -323,7 +338,7 @@ async function battles(stack: Stack): Promise<void> {
     `battles: casual, guest bots in ${flags.workers} worker thread(s), think ${flags['think-min']}-${flags['think-max']} ms before each intent, p99 limit ${flags['limit-ms']} ms`,
   );
   print(
-    '| clients | in battle | signed in (s) | seated (s) | intents | p50 ms | p99 ms | max ms | server CPU % | server loop p99 ms | server intent/store p99 ms | bench CPU % | bot loops p99 ms | PG commit p50/p99 ms | matches | errors | load avg |',
+    '| clients | in battle | signed in (s) | seated (s) | intents | p50 ms | p99 ms | max ms | server CPU % | server loop p99 ms | server intent/store p99 ms (bucket bound) | bench CPU % | bot loops p99 ms | PG commit p50/p99 ms | matches | errors | load avg |',
   );
   print('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   let best: number | null = null;
@@ -350,7 +365,7 @@ async function battles(stack: Stack): Promise<void> {
       const matchesBefore = total('matches');
       const errorsBefore = total('errors');
       const meter = cpuMeter(pid);
-      await serverLoopP99(stack.serverUrl);
+      const serverBefore = await serverMetrics(stack.serverUrl);
       const probe = commitProbe(stack.db.db);
       for (const w of workers) w.worker.postMessage({ type: 'measure', on: true });
       await sleep(flags['step-seconds'] * 1000);
@@ -369,7 +384,7 @@ async function battles(stack: Stack): Promise<void> {
       const p99 = percentile(sorted, 99);
       const lastError = workers.map((w) => w.status.lastError).find(Boolean);
       print(
-        `| ${total('players')} | ${total('playing')} | ${signInSeconds.toFixed(1)} | ${seatSeconds.toFixed(1)} | ${sorted.length} | ${percentile(sorted, 50).toFixed(1)} | ${p99.toFixed(1)} | ${(sorted.at(-1) ?? Number.NaN).toFixed(1)} | ${cpu.server.toFixed(0)} | ${server.loop.toFixed(0)} | ${server.intent.toFixed(1)}/${server.store.toFixed(1)} | ${cpu.bench.toFixed(0)} | ${botLoops} | ${percentile(commits, 50).toFixed(1)}/${percentile(commits, 99).toFixed(1)} | ${total('matches') - matchesBefore} | ${total('errors') - errorsBefore} | ${loadavg()} |`,
+        `| ${total('players')} | ${total('playing')} | ${signInSeconds.toFixed(1)} | ${seatSeconds.toFixed(1)} | ${sorted.length} | ${percentile(sorted, 50).toFixed(1)} | ${p99.toFixed(1)} | ${(sorted.at(-1) ?? Number.NaN).toFixed(1)} | ${cpu.server.toFixed(0)} | ${server.loop.toFixed(0)} | ≤${bucketP99(serverBefore.intent, server.intent)}/≤${bucketP99(serverBefore.store, server.store)} | ${cpu.bench.toFixed(0)} | ${botLoops} | ${percentile(commits, 50).toFixed(1)}/${percentile(commits, 99).toFixed(1)} | ${total('matches') - matchesBefore} | ${total('errors') - errorsBefore} | ${loadavg()} |`,
       );
       if (total('errors') > errorsBefore && lastError) print(`  last error: ${lastError}`);
       if (p99 < flags['limit-ms'] && sorted.length > 0) best = target;

@@ -10,7 +10,7 @@ import type { Db } from '@harvest/db';
 import type { Logger } from '@harvest/service';
 import { AppError, toErrorResponse } from '@harvest/shared/errors';
 import type { Redis } from 'ioredis';
-import type { Summary } from 'prom-client';
+import type { Histogram } from 'prom-client';
 import type { ActionWriter } from './matches/writer.ts';
 
 /** Tunables the rooms and the matchmaker read (from env.ts). */
@@ -45,7 +45,7 @@ export interface Services {
   /** Publishes to a player wherever their hub connection is. */
   notify(playerId: string, message: HubNotification): Promise<void>;
   /** Battle intents as the server sees them (in /metrics): handler entry to answer, and the transcript write. */
-  metrics: { intentSeconds: Summary; storeSeconds: Summary };
+  metrics: { intentSeconds: Histogram; storeSeconds: Histogram };
 }
 
 /** What the hub pushes to a player (match found, friend online, a bus event...). */

@@ -6,10 +6,12 @@ class FakeSocket {
   pingCount = 0;
   pings = 0;
   terminated = false;
-  constructor(
-    readonly clients: Set<FakeSocket>,
-    public answers = true,
-  ) {}
+  readonly clients: Set<FakeSocket>;
+  answers: boolean;
+  constructor(clients: Set<FakeSocket>, answers = true) {
+    this.clients = clients;
+    this.answers = answers;
+  }
   ping(): void {
     this.pings++;
     if (this.answers) this.pingCount = 0;

@@ -22,6 +22,16 @@ describe('ranked battle end to end', () => {
       // (its hand, both boards, the turn) matched the server at every step.
       expect(ma.refused + mb.refused).toBe(0);
       expect(ma.actions + mb.actions).toBeGreaterThan(10);
+      // Every accepted intent was timed into the /metrics histograms (answer, and its transcript row stored first).
+      const metrics = await (await fetch(`${stack.serverUrl}/metrics`)).text();
+      const count = (name: string) => Number(metrics.match(new RegExp(`^${name}_count(?:\\{[^}]*\\})? (\\d+)`, 'm'))?.[1]);
+      // Each intent a bot saw answered was counted (the one ending the match may close the room before its answer),
+      // each was stored first, and each stored action is a transcript row (timeouts add rows without intents).
+      const rows = await db.matchAction.count({ where: { matchId: fa.matchId } });
+      expect(count('battle_intent_seconds')).toBeGreaterThanOrEqual(ma.actions + mb.actions);
+      expect(count('battle_transcript_store_seconds')).toBeGreaterThanOrEqual(count('battle_intent_seconds'));
+      expect(count('battle_transcript_store_seconds')).toBeLessThanOrEqual(rows);
+      expect(metrics).toMatch(/^battle_intent_seconds_bucket\{le="0\.05"[^}]*\} \d+/m);
 
       const match = await db.match.findUniqueOrThrow({ where: { id: fa.matchId }, include: { players: true } });
       expect(match.status).toBe('finished');
