@@ -28,6 +28,7 @@
  *   node bench/load.ts [--only battle|farm] [--steps 200,400,800] [--step-seconds 20] [--settle-seconds 90]
  *     [--think-min 1000] [--think-max 3000] [--limit-ms 50] [--keep-going] [--farm-visitors 100] [--farm-seconds 30]
  *     [--farm-action-seconds 3] [--sign-in-concurrency 16] [--workers 2] [--pin] [--server-cpu-prof <dir>]
+ *     [--server-node-options "<node flags>"]
  */
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -63,6 +64,7 @@ const flagsSchema = z.object({
   workers: z.coerce.number().int().min(1).max(16).default(2),
   pin: z.boolean().default(false),
   'server-cpu-prof': z.string().min(1).optional(),
+  'server-node-options': z.string().min(1).optional(),
 });
 const { values } = parseArgs({
   options: {
@@ -81,6 +83,7 @@ const { values } = parseArgs({
     workers: { type: 'string' },
     pin: { type: 'boolean' },
     'server-cpu-prof': { type: 'string' },
+    'server-node-options': { type: 'string' },
   },
 });
 const parsed = flagsSchema.safeParse(values);
@@ -147,7 +150,9 @@ type Buckets = Map<number, number>;
  * default metrics keep a delay histogram that each scrape reads and resets), and the intent and transcript-store
  * histograms (cumulative: a step's p99 comes from the difference of two scrapes).
  */
-async function serverMetrics(serverUrl: string): Promise<{ loop: number; intent: Buckets; store: Buckets }> {
+async function serverMetrics(
+  serverUrl: string,
+): Promise<{ loop: number; intent: Buckets; store: Buckets; gc: Map<string, { count: number; seconds: number }> }> {
   const text = await (await fetch(`${serverUrl}/metrics`)).text();
   const lines = text.split('\n');
   const line = lines.find((l) => l.startsWith('nodejs_eventloop_lag_p99_seconds'));
@@ -160,11 +165,37 @@ async function serverMetrics(serverUrl: string): Promise<{ loop: number; intent:
     }
     return out;
   };
+  // Garbage-collector pauses by kind (minor = scavenge, major = mark-compact...), cumulative.
+  const gc = new Map<string, { count: number; seconds: number }>();
+  for (const l of lines) {
+    const match = l.match(/^nodejs_gc_duration_seconds_(sum|count)\{[^}]*kind="([a-z]+)"[^}]*\} ([\d.e+-]+)/);
+    if (!match) continue;
+    const entry = gc.get(match[2] as string) ?? { count: 0, seconds: 0 };
+    if (match[1] === 'sum') entry.seconds = Number(match[3]);
+    else entry.count = Number(match[3]);
+    gc.set(match[2] as string, entry);
+  }
   return {
     loop: line ? Number(line.split(' ').at(-1)) * 1000 : Number.NaN,
     intent: buckets('battle_intent_seconds'),
     store: buckets('battle_transcript_store_seconds'),
+    gc,
   };
+}
+
+/** The server's GC pauses between two scrapes: count x mean ms per kind. */
+function gcBetween(
+  before: Map<string, { count: number; seconds: number }>,
+  after: Map<string, { count: number; seconds: number }>,
+): string {
+  return ['minor', 'major', 'incremental']
+    .map((kind) => {
+      const a = after.get(kind) ?? { count: 0, seconds: 0 };
+      const b = before.get(kind) ?? { count: 0, seconds: 0 };
+      const count = a.count - b.count;
+      return `${kind} ${count}x${count > 0 ? (((a.seconds - b.seconds) * 1000) / count).toFixed(1) : '0'}`;
+    })
+    .join(', ');
 }
 
 /** The p99 (ms) of what a histogram counted between two scrapes: the upper bound of the bucket that holds it. */
@@ -276,8 +307,10 @@ async function startStack(): Promise<Stack> {
     },
   });
   // A V8 CPU profile of the server, written to this folder when it exits (open in DevTools, or sum self time).
+  // --server-node-options: Node/V8 flags for the server only (e.g. GC sizing), to compare in separate runs.
   const profile = flags['server-cpu-prof'];
-  const child = await startChild(profile ? { ...env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profile}` } : env, port);
+  const nodeOptions = [flags['server-node-options'], profile ? `--cpu-prof --cpu-prof-dir=${profile}` : undefined].filter(Boolean);
+  const child = await startChild(nodeOptions.length > 0 ? { ...env, NODE_OPTIONS: nodeOptions.join(' ') } : env, port);
   if (flags.pin) pinToCores(child.pid as number, process.pid);
   return {
     db,
@@ -386,6 +419,7 @@ async function battles(stack: Stack): Promise<void> {
       print(
         `| ${total('players')} | ${total('playing')} | ${signInSeconds.toFixed(1)} | ${seatSeconds.toFixed(1)} | ${sorted.length} | ${percentile(sorted, 50).toFixed(1)} | ${p99.toFixed(1)} | ${(sorted.at(-1) ?? Number.NaN).toFixed(1)} | ${cpu.server.toFixed(0)} | ${server.loop.toFixed(0)} | ≤${bucketP99(serverBefore.intent, server.intent)}/≤${bucketP99(serverBefore.store, server.store)} | ${cpu.bench.toFixed(0)} | ${botLoops} | ${percentile(commits, 50).toFixed(1)}/${percentile(commits, 99).toFixed(1)} | ${total('matches') - matchesBefore} | ${total('errors') - errorsBefore} | ${loadavg()} |`,
       );
+      print(`  server GC pauses in the step (count x mean ms): ${gcBetween(serverBefore.gc, server.gc)}`);
       if (total('errors') > errorsBefore && lastError) print(`  last error: ${lastError}`);
       if (p99 < flags['limit-ms'] && sorted.length > 0) best = target;
       else if (!flags['keep-going']) break;
