@@ -5,6 +5,7 @@
  * `node prisma/scripts/prisma.ts generate` (the start and test commands do) after a checkout or a schema change.
  */
 import { PrismaPg } from '@prisma/adapter-pg';
+import { registerChangeFeedConnection } from './changes/index.ts';
 import { type Prisma, PrismaClient } from './generated/prisma/client.ts';
 import { closePipelinedPool, registerPipelinedPool } from './sql/index.ts';
 
@@ -42,6 +43,8 @@ export function createDb(options: CreateDbOptions): Db {
     connectionString: options.databaseUrl,
     ...(options.maxConnections === undefined ? {} : { max: options.maxConnections }),
   });
+  // The inventory change feed (./changes) listens on a connection of its own.
+  registerChangeFeedConnection(db, options.databaseUrl);
   const disconnect = db.$disconnect.bind(db);
   db.$disconnect = async () => {
     await Promise.all([disconnect(), closePipelinedPool(db)]);
@@ -52,6 +55,14 @@ export function createDb(options: CreateDbOptions): Db {
 export * from './cards/index.ts';
 // Chain indexer (apps/indexer): chain events, ownership mirror, checkpoints, reorg rollback, finality, game holders.
 export * from './chain/index.ts';
+export {
+  CHANGE_FEED_APPLICATION_NAME,
+  INVENTORY_CHANGES_CHANNEL,
+  type PlayerChangeFeed,
+  type PlayerChangeFeedHandlers,
+  type PlayerChangeFeedOptions,
+  startPlayerChangeFeed,
+} from './changes/index.ts';
 export { markProcessedInTx } from './consumers/index.ts';
 export * from './crafting/index.ts';
 export * from './crafting/batch.ts';
