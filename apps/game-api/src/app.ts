@@ -2,13 +2,14 @@ import { type GameContent, getActiveGameData, type MintContracts, pruneEndedSess
 import { createHttpApp, type Dependency, type Logger, registerApi } from '@harvest/service';
 import type { AvatarDefinition } from '@harvest/shared/schemas';
 import type { FastifyInstance } from 'fastify';
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { type AuthServiceDeps, type AuthServices, createAuthServices } from './auth/services.ts';
 import { authGuards } from './plugins/auth.ts';
 import { authRoutes } from './routes/auth/index.ts';
 import { craftingRoutes } from './routes/crafting/index.ts';
 import { deckRoutes } from './routes/decks/index.ts';
 import { farmRoutes } from './routes/farm/index.ts';
+import { type InventoryCache, registerInventoryCache } from './routes/inventory/cache.ts';
 import { contentSource, type EconomyRouteOptions } from './routes/inventory/economy.ts';
 import { inventoryRoutes } from './routes/inventory/index.ts';
 import { leaderboardRoutes } from './routes/leaderboards/index.ts';
@@ -36,23 +37,27 @@ export interface AppDeps extends AuthServiceDeps {
    * Without it the routes answer MINTING_UNAVAILABLE for new requests and serve reads and metadata for chain 31337.
    */
   mints?: { chainId: number; contracts: () => MintContracts | null; jobs: MintJobs; requestsPerMinute?: number };
+  /**
+   * The GET /v1/inventory read cache (INVENTORY_CACHE_PLAYERS, INVENTORY_CACHE_MB; routes/inventory/cache.ts).
+   * Absent or 0 players: every read goes to the database (tests that write around the API rely on that).
+   */
+  inventoryCache?: { players: number; maxBytes: number; heartbeatMs?: number };
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The identity services (tests and tools reach them through the app). */
     auth: AuthServices;
+    /** The GET /v1/inventory read cache, null when off (tests read its stats). */
+    inventoryCache: InventoryCache | null;
   }
 }
 
 /** Builds the game-api HTTP app without listening, so tests drive it with `app.inject()`. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const app = createHttpApp({
-    name: 'game-api',
-    log: deps.log,
-    dependencies: deps.dependencies,
-    ...(deps.registry ? { registry: deps.registry } : {}),
-  });
+  // The app's own metrics (the inventory cache's) go to the registry /metrics serves.
+  const registry = deps.registry ?? new Registry();
+  const app = createHttpApp({ name: 'game-api', log: deps.log, dependencies: deps.dependencies, registry });
   await registerApi(app, {
     title: 'Harvest Battles game API',
     version: '0.1.0',
@@ -90,6 +95,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(authGuards, { verifier: services.verifier, revocations: services.revocations });
+  // Before the routes: every state-changing route declared after it gets the hook that invalidates its player.
+  const inventoryCache =
+    deps.inventoryCache && deps.inventoryCache.players > 0
+      ? registerInventoryCache(app, {
+          db: deps.db,
+          registry,
+          maxPlayers: deps.inventoryCache.players,
+          maxBytes: deps.inventoryCache.maxBytes,
+          ...(deps.inventoryCache.heartbeatMs === undefined ? {} : { heartbeatMs: deps.inventoryCache.heartbeatMs }),
+        })
+      : null;
+  app.decorate('inventoryCache', inventoryCache);
   await app.register(authRoutes, { ...services, config: deps.config });
   await app.register(meRoutes, { ...services, db: deps.db, config: deps.config, avatars: deps.avatars });
   const economy: EconomyRouteOptions = {
@@ -98,6 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     limiter: services.limiter,
     now: deps.economy?.now ?? deps.now ?? Date.now,
     writesPerMinute: deps.economy?.writesPerMinute ?? 600,
+    ...(inventoryCache ? { inventoryCache } : {}),
   };
   for (const routes of [
     inventoryRoutes,

@@ -105,6 +105,13 @@ export const envSchema = z
     AUTH_GUEST_CREATIONS_PER_HOUR: z.coerce.number().int().positive().default(20),
     /** State-changing economy requests (crafts, trades, farm actions, deck edits) per minute per player. */
     ECONOMY_WRITES_PER_MINUTE: z.coerce.number().int().positive().default(600),
+    /**
+     * Players whose GET /v1/inventory answers are cached in this process (least recently used go first); 0 turns the
+     * cache off (every read queries the database). Kept correct by PostgreSQL change notifications (README).
+     */
+    INVENTORY_CACHE_PLAYERS: z.coerce.number().int().min(0).default(10_000),
+    /** Megabytes of cached inventory bodies at most, over all players. */
+    INVENTORY_CACHE_MB: z.coerce.number().int().positive().default(64),
     /** Game data directory (avatars for profiles). */
     GAMEDATA_DIR: z
       .string()

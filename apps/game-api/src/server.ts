@@ -52,6 +52,7 @@ const app = await buildApp({
   chainClients,
   registry,
   economy: { writesPerMinute: env.ECONOMY_WRITES_PER_MINUTE },
+  inventoryCache: { players: env.INVENTORY_CACHE_PLAYERS, maxBytes: env.INVENTORY_CACHE_MB * 1024 * 1024 },
   mints: {
     chainId: env.CHAIN_ID,
     contracts: deploymentsContracts(deploymentsFile, env.CHAIN_ID),

@@ -45,6 +45,8 @@ export interface TestAppOptions {
   extend?: (app: FastifyInstance) => void;
   /** Period of the housekeeping timer (key rotation check, session and idempotency-key pruning). */
   keyRotationCheckMs?: number;
+  /** The GET /v1/inventory read cache (off unless given: most tests write around the API and read at once). */
+  inventoryCache?: AppDeps['inventoryCache'];
 }
 
 export interface TestApp {
@@ -81,6 +83,7 @@ export async function createTestApp(db: Db, options: TestAppOptions = {}): Promi
     ...(options.economy ? { economy: options.economy } : {}),
     ...(options.mints ? { mints: options.mints } : {}),
     ...(options.keyRotationCheckMs ? { keyRotationCheckMs: options.keyRotationCheckMs } : {}),
+    ...(options.inventoryCache ? { inventoryCache: options.inventoryCache } : {}),
   });
   options.extend?.(app);
   await app.ready();

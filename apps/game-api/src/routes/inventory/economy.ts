@@ -18,6 +18,7 @@ import { canonicalJson } from '@harvest/shared/gamedata';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { RateLimiter } from '../../auth/rate-limit.ts';
+import type { InventoryCache } from './cache.ts';
 
 /** Options every economy route plugin receives. */
 export interface EconomyRouteOptions {
@@ -29,6 +30,8 @@ export interface EconomyRouteOptions {
   now: () => number;
   /** State-changing requests per player per minute (crafts, trades, farm actions, deck edits). */
   writesPerMinute: number;
+  /** The read cache of GET /v1/inventory (./cache.ts); absent: every read goes to the database. */
+  inventoryCache?: InventoryCache;
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * `GET /v1/inventory` (gold, resources, a page of cards with state and provenance) and
  * `GET /v1/inventory/cards/:cardId`. Scoped to the caller: another player's card answers 404 like a missing one.
+ * The first is served from the inventory cache (./cache.ts) when the app has one.
  */
-import { getCard, getInventory, pipelinedReader } from '@harvest/db';
+import { type GameContent, getCard, getInventory, type InventoryPage, pipelinedReader } from '@harvest/db';
 import { errorResponses } from '@harvest/service';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -26,9 +27,26 @@ const inventorySchema = z.object({
   contentVersion: z.number().int(),
 });
 
+/** The wire form of an inventory page. */
+function inventoryBody(page: InventoryPage, content: GameContent): z.infer<typeof inventorySchema> {
+  const items = new Map(content.data.items.map((i) => [i.id, i]));
+  return {
+    gold: page.gold,
+    resources: page.resources.map((r) => ({ ...r, name: items.get(r.itemId)?.name ?? null, kind: items.get(r.itemId)?.kind ?? null })),
+    cards: page.cards.map((card) => cardBody(card, content)),
+    nextCursor: page.nextCursor,
+    contentVersion: content.version,
+  };
+}
+
+/** What Fastify sends a serialized JSON body as; a cached body goes out with the same header. */
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
 /** The inventory routes. */
 export async function inventoryRoutes(app: FastifyInstance, options: EconomyRouteOptions): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
+
+  const cache = options.inventoryCache;
 
   api.get(
     '/v1/inventory',
@@ -50,23 +68,34 @@ export async function inventoryRoutes(app: FastifyInstance, options: EconomyRout
         response: { 200: inventorySchema, ...errorResponses(401, 404, 422, 503) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const playerId = claimsOf(request).sub;
       const { limit, cursor, state } = request.query;
       // One statement on plain pg (no Prisma bookkeeping on the hottest read).
       const reader = pipelinedReader(options.db);
-      const [content, first] = await Promise.all([options.content(), getInventory(reader, playerId, { limit, cursor, state })]);
-      let page = first;
-      if (await catchUpStarterGrant(options, playerId, first.starterGranted))
-        page = await getInventory(reader, playerId, { limit, cursor, state });
-      const items = new Map(content.data.items.map((i) => [i.id, i]));
-      return {
-        gold: page.gold,
-        resources: page.resources.map((r) => ({ ...r, name: items.get(r.itemId)?.name ?? null, kind: items.get(r.itemId)?.kind ?? null })),
-        cards: page.cards.map((card) => cardBody(card, content)),
-        nextCursor: page.nextCursor,
-        contentVersion: content.version,
-      };
+      const read = () => getInventory(reader, playerId, { limit, cursor, state });
+      if (!cache) {
+        const [content, first] = await Promise.all([options.content(), read()]);
+        const page = (await catchUpStarterGrant(options, playerId, first.starterGranted)) ? await read() : first;
+        return inventoryBody(page, content);
+      }
+      const content = await options.content();
+      const key = `${limit}|${state ?? ''}|${cursor ?? ''}`;
+      const hit = cache.lookup(playerId, key, content.version);
+      if (hit !== undefined) return reply.type(JSON_CONTENT_TYPE).send(hit as never);
+      // Taken before the query is sent: an invalidation from now on refuses this read's fill.
+      const ticket = cache.begin(playerId);
+      const first = await read();
+      if (await catchUpStarterGrant(options, playerId, first.starterGranted)) return inventoryBody(await read(), content);
+      const body = inventoryBody(first, content);
+      // Only a complete inventory (starter grant given) of a GET is kept.
+      if (!ticket || request.method !== 'GET') return body;
+      // Serialized by the route's own serializer (its response schema), as Fastify would: the bytes kept are the
+      // bytes sent, and a hit sends them again without serializing or validating.
+      const serialized = reply.serialize(body);
+      const bytes = typeof serialized === 'string' ? Buffer.from(serialized, 'utf8') : Buffer.from(new Uint8Array(serialized));
+      cache.fill(ticket, key, content.version, bytes);
+      return reply.type(JSON_CONTENT_TYPE).send(bytes as never);
     },
   );
 
