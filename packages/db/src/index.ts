@@ -64,8 +64,8 @@ export {
   startPlayerChangeFeed,
 } from './changes/index.ts';
 export { markProcessedInTx } from './consumers/index.ts';
-export * from './crafting/index.ts';
 export * from './crafting/batch.ts';
+export * from './crafting/index.ts';
 export * from './decks/index.ts';
 export * from './farm/index.ts';
 export * from './gamedata/index.ts';
