@@ -262,6 +262,12 @@ describe('stuck transactions', () => {
       expect(new Set(txs.map((t) => t.nonce)).size).toBe(1);
       expect(txs[1]?.replacesHash).toBe(txs[0]?.hash);
       expect(BigInt(txs[1]?.maxFeePerGas.toFixed() ?? '0')).toBeGreaterThan(BigInt(txs[0]?.maxFeePerGas.toFixed() ?? '0'));
+      // The journal row is written before the replacement is sent (write-ahead): mine only once the node holds it, or
+      // a slow machine mines the original first.
+      await waitFor(async () => {
+        const answer = (await (await rpc('eth_getTransactionByHash', [txs[1]?.hash])).json()) as { result: unknown };
+        return answer.result ? true : undefined;
+      }, 20_000);
       await rpc('evm_mine');
       const done = await confirmed(request.id);
       expect(done.status).toBe('confirmed');
