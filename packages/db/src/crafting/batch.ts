@@ -45,6 +45,7 @@ import {
   type CraftInput,
   type CraftOutcome,
   decideCraft,
+  lockCraftInputsInTx,
   prepareCraftInTx,
   sendCraftInTx,
   unlockedRecipesInTx,
@@ -187,22 +188,7 @@ export function createCraftBatcher(db: Db, options: CraftBatcherOptions = {}): C
         INSERT INTO idempotency_keys (player_id, key, request_hash)
         SELECT ${playerId}::uuid, k, h FROM unnest(${batch.map((p) => p.request.scope.key)}::text[], ${batch.map((p) => p.request.scope.requestHash)}::text[]) AS t(k, h)
         ON CONFLICT (player_id, key) DO NOTHING RETURNING key`;
-      const locked = tx.query<{
-        gold: number;
-        items: Array<{ item_id: string; quantity: number }>;
-        created_at: Date;
-        ledger_ids: string[];
-      }>`
-        WITH p AS (SELECT gold FROM players WHERE id = ${playerId}::uuid FOR NO KEY UPDATE),
-        r AS (
-          SELECT item_id, quantity FROM resources
-          WHERE player_id = ${playerId}::uuid AND item_id = ANY(${itemIds}::text[]) ORDER BY item_id FOR UPDATE
-        )
-        SELECT p.gold, coalesce((SELECT json_agg(json_build_object('item_id', item_id, 'quantity', quantity)) FROM r), '[]'::json) AS items,
-          now()::timestamptz(3) AS created_at,
-          (SELECT coalesce(array_agg(id::text ORDER BY id), '{}') FROM (
-            SELECT nextval(pg_get_serial_sequence('ledger_entries', 'id')) AS id FROM generate_series(1, ${idCount}::int)) ids) AS ledger_ids
-        FROM p`;
+      const locked = lockCraftInputsInTx(tx.raw, playerId, itemIds, idCount);
       const unlocked = exclusive
         ? tx.issuer.issue(() => unlockedRecipesInTx(tx.raw, playerId, (batch[0] as Pending).request.input.content))
         : Promise.resolve(new Map<string, string>());

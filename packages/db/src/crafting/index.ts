@@ -126,6 +126,41 @@ export function decideCraft(
   };
 }
 
+/** What {@link lockCraftInputsInTx} read under its locks. */
+export interface LockedCraftInputs {
+  gold: number;
+  items: Array<{ item_id: string; quantity: number }>;
+  /** The transaction's start time at the column precision (crafted cards' created_at). */
+  created_at: Date;
+  /** Fresh ledger row ids, ascending (text: int8). */
+  ledger_ids: string[];
+}
+
+/**
+ * One statement for a craft (or a batch of crafts) of one player: locks the player row, then the input resource
+ * rows in item order (the lock order every service keeps), reads them, and draws `ledgerIds` ledger row ids in
+ * ascending order (so `gold_changed` can name its row and rows keep craft order). No row when the player does not
+ * exist. Sent at once: on a pipelined connection it shares a round trip with what was sent beside it.
+ */
+export function lockCraftInputsInTx(
+  tx: Pick<DbTransaction, '$queryRaw'>,
+  playerId: string,
+  itemIds: readonly string[],
+  ledgerIds: number,
+): Promise<LockedCraftInputs[]> {
+  return tx.$queryRaw<LockedCraftInputs[]>`
+    WITH p AS (SELECT gold FROM players WHERE id = ${playerId}::uuid FOR NO KEY UPDATE),
+    r AS (
+      SELECT item_id, quantity FROM resources
+      WHERE player_id = ${playerId}::uuid AND item_id = ANY(${[...itemIds].sort()}::text[]) ORDER BY item_id FOR UPDATE
+    )
+    SELECT p.gold, coalesce((SELECT json_agg(json_build_object('item_id', item_id, 'quantity', quantity)) FROM r), '[]'::json) AS items,
+      now()::timestamptz(3) AS created_at,
+      (SELECT coalesce(array_agg(id::text ORDER BY id), '{}') FROM (
+        SELECT nextval(pg_get_serial_sequence('ledger_entries', 'id')) AS id FROM generate_series(1, ${ledgerIds}::int)) ids) AS ledger_ids
+    FROM p`;
+}
+
 /**
  * The first half of a craft: locks the player row, the input resource rows and the offered cards (in that order,
  * the lock order), reads them and checks the recipe with the pure crafting rules. Writes nothing; every refusal is
@@ -142,22 +177,8 @@ export async function prepareCraftInTx(tx: DbTransaction, issuer: StatementIssue
   if (malformed !== undefined) throw new AppError('CARD_NOT_FOUND', `no card ${malformed}`, { cardId: malformed });
   const itemIds = recipe.inputs.items.map((i) => i.item).sort();
   const needsLedgerId = recipe.inputs.gold > 0;
-  // The player's row lock and the input resources' row locks in one statement (player first: the lock order), with
-  // the transaction time and, when gold is spent, the id of its ledger row (gold_changed names it).
-  const locked = issuer.issue(
-    () => tx.$queryRaw<
-      Array<{ gold: number; items: Array<{ item_id: string; quantity: number }>; created_at: Date; gold_ledger_id: bigint | string | null }>
-    >`
-    WITH p AS (SELECT gold FROM players WHERE id = ${playerId}::uuid FOR NO KEY UPDATE),
-    r AS (
-      SELECT item_id, quantity FROM resources
-      WHERE player_id = ${playerId}::uuid AND item_id = ANY(${itemIds}::text[]) ORDER BY item_id FOR UPDATE
-    )
-    SELECT p.gold, coalesce((SELECT json_agg(json_build_object('item_id', item_id, 'quantity', quantity)) FROM r), '[]'::json) AS items,
-      now()::timestamptz(3) AS created_at,
-      CASE WHEN ${needsLedgerId} THEN nextval(pg_get_serial_sequence('ledger_entries', 'id')) END AS gold_ledger_id
-    FROM p`,
-  );
+  // The player's row lock and the input resources' row locks, and, when gold is spent, its ledger row's id.
+  const locked = issuer.issue(() => lockCraftInputsInTx(tx, playerId, itemIds, needsLedgerId ? 1 : 0));
   const unlocked = recipe.exclusive
     ? issuer.issue(() => unlockedRecipesInTx(tx, playerId, content))
     : Promise.resolve(new Map<string, string>());
@@ -169,7 +190,8 @@ export async function prepareCraftInTx(tx: DbTransaction, issuer: StatementIssue
   const { gold } = player;
   const held = new Map(player.items.map((r) => [r.item_id, r.quantity]));
   const crafted = decideCraft(input, recipe, { gold, held, cards: lockedCards, unlocked: unlockedBy });
-  if (crafted.consumed.gold > 0 && player.gold_ledger_id === null) throw new AppError('INTERNAL', 'no ledger id was drawn');
+  const goldLedgerId = player.ledger_ids[0] ?? null;
+  if (crafted.consumed.gold > 0 && goldLedgerId === null) throw new AppError('INTERNAL', 'no ledger id was drawn');
   return {
     input,
     recipe,
@@ -178,7 +200,7 @@ export async function prepareCraftInTx(tx: DbTransaction, issuer: StatementIssue
     held,
     cards: lockedCards,
     createdAt: new Date(player.created_at),
-    goldLedgerId: player.gold_ledger_id,
+    goldLedgerId,
   };
 }
 
