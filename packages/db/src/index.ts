@@ -81,4 +81,11 @@ export * from './mints/index.ts';
 export { type AppendEventOptions, appendEvent, appendEvents, OUTBOX_KEY_LOCK_SPACE, type OutboxEventInput } from './outbox/index.ts';
 export * from './shop/index.ts';
 export * from './social/index.ts';
-export { type PipelinedTransaction, pipelinedReader, runPipelined, type StatementIssuer, sequentialIssuer } from './sql/index.ts';
+export {
+  type PipelinedReaderOptions,
+  type PipelinedTransaction,
+  pipelinedReader,
+  runPipelined,
+  type StatementIssuer,
+  sequentialIssuer,
+} from './sql/index.ts';

@@ -4,7 +4,7 @@
  * (packages/db settleAbandonedMatch), which releases the cards. Every process sweeps; the settlement's row lock and
  * status check make a match settle once however many sweep it.
  */
-import { type Db, findAbandonedMatches, heartbeatMatches, settleAbandonedMatch } from '@harvest/db';
+import { type Db, findAbandonedMatches, heartbeatMatches, pipelinedReader, settleAbandonedMatch } from '@harvest/db';
 import type { Logger } from '@harvest/service';
 
 export interface MatchKeeperOptions {
@@ -45,7 +45,9 @@ export function startMatchKeeper(options: MatchKeeperOptions): MatchKeeper {
     return settled;
   };
   const beat = setInterval(() => {
-    inflight = heartbeatMatches(db, [...options.liveMatches]).catch((error: unknown) => log.warn({ err: error }, 'match heartbeat failed'));
+    inflight = heartbeatMatches(pipelinedReader(db), [...options.liveMatches]).catch((error: unknown) =>
+      log.warn({ err: error }, 'match heartbeat failed'),
+    );
   }, options.heartbeatMs);
   const loop = setInterval(() => {
     if (!stopped) inflight = sweep().catch((error: unknown) => log.error({ err: error }, 'sweep failed'));

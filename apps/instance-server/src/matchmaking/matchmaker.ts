@@ -8,7 +8,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { matchMaker } from '@colyseus/core';
 import type { AccessClaims } from '@harvest/auth';
-import { createMatch, findActiveMatch, getActiveGameData, getRating, type MatchMode } from '@harvest/db';
+import { createMatch, findActiveMatch, getActiveGameData, getRating, type MatchMode, pipelinedReader } from '@harvest/db';
 import { AppError, isAppError } from '@harvest/shared/errors';
 import { type Services, services } from '../services.ts';
 import { DEFAULT_PAIRING, pairTickets, type Ticket } from './pairing.ts';
@@ -70,8 +70,8 @@ export async function enqueue(
 ): Promise<QueueTicket> {
   const svc = services();
   if (input.mode === 'ranked' && claims.guest) throw new AppError('GUEST_RANKED_NOT_ALLOWED', 'guests play casual only');
-  if (await findActiveMatch(svc.db, claims.sub)) throw new AppError('ALREADY_IN_MATCH', 'you are in a match');
-  const rating = input.mode === 'ranked' ? (await getRating(svc.db, claims.sub)).rating : 1500;
+  if (await findActiveMatch(pipelinedReader(svc.db), claims.sub)) throw new AppError('ALREADY_IN_MATCH', 'you are in a match');
+  const rating = input.mode === 'ranked' ? (await getRating(pipelinedReader(svc.db), claims.sub)).rating : 1500;
   const ticket: QueueTicket = {
     playerId: claims.sub,
     rating,
@@ -106,7 +106,7 @@ export async function isQueued(playerId: string): Promise<boolean> {
 /** Opens a private challenge; the code is what the friend types. */
 export async function createChallenge(claims: AccessClaims, deckId: string): Promise<{ code: string; expiresInSeconds: number }> {
   const svc = services();
-  if (await findActiveMatch(svc.db, claims.sub)) throw new AppError('ALREADY_IN_MATCH', 'you are in a match');
+  if (await findActiveMatch(pipelinedReader(svc.db), claims.sub)) throw new AppError('ALREADY_IN_MATCH', 'you are in a match');
   const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
   const code = [...randomBytes(8)].map((b) => alphabet[b % alphabet.length]).join('');
   await svc.redis.set(keys(svc.config.redisPrefix).challenge(code), JSON.stringify({ claims, deckId }), 'EX', CHALLENGE_TTL_SECONDS);
@@ -204,7 +204,7 @@ async function startMatch(svc: Services, mode: MatchMode, a: QueueTicket, b: Que
 /** A new seat in the player's running match (after a lost connection or a process change), or null. */
 export async function reissueSeat(claims: AccessClaims): Promise<{ matchId: string; reservation: unknown } | null> {
   const svc = services();
-  const active = await findActiveMatch(svc.db, claims.sub);
+  const active = await findActiveMatch(pipelinedReader(svc.db), claims.sub);
   if (!active?.roomId) return null;
   const rooms = await matchMaker.query({ roomId: active.roomId });
   const room = rooms[0];

@@ -11,6 +11,12 @@
  *
  * Lock order (with the ledger's): the match row, then player rows in id order (rewards), rating rows in player id
  * order, then card rows in id order (release).
+ *
+ * The transactions of a match's life (create, claim, begin, settle) run on plain node-postgres
+ * ({@link runPipelined}), not Prisma: they run on the event loop of the instance server that also serves every
+ * battle room, where a CPU profile of the load test (apps/instance-server/bench/load.ts) at 3,000 clients put
+ * Prisma's bookkeeping at about 6% of the process and its round trips at as much again. Same statements, same
+ * transaction; only the client differs.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AppError } from '@harvest/shared/errors';
@@ -40,6 +46,7 @@ import { getGameDataVersion, type LoadedGameData } from '../gamedata/active.ts';
 import type { Db, DbTransaction } from '../index.ts';
 import { changeGoldInTx, changeItemsInTx, isUuid, lockPlayerInTx } from '../ledger/index.ts';
 import { appendEvents, type OutboxEventInput } from '../outbox/index.ts';
+import { pipelinedReader, runPipelined } from '../sql/index.ts';
 
 /** Matchmaking modes. Ratings change in ranked only. */
 export const MATCH_MODES = ['ranked', 'casual', 'private'] as const;
@@ -143,7 +150,8 @@ export async function createMatch(db: Db, input: CreateMatchInput): Promise<Crea
   if (a.playerId === b.playerId) throw new AppError('VALIDATION_FAILED', 'a player cannot play themselves');
   const { rules } = input.content;
   const config: BattleConfig = { ...rules.battle, ...input.battleOverrides };
-  await db.$transaction(async (tx) => {
+  await runPipelined(db, async (pipe) => {
+    const tx = pipe.raw;
     // Player rows first (the ledger's lock order), which also serialises two matchmakers pairing the same player.
     for (const id of [a.playerId, b.playerId].sort()) await lockPlayerInTx(tx, id);
     const busy = await tx.$queryRaw<Array<{ player_id: string }>>`
@@ -177,6 +185,7 @@ export async function createMatch(db: Db, input: CreateMatchInput): Promise<Crea
     await appendEvents(tx, [
       { type: 'match_found', key: matchId, payload: { matchId, mode: input.mode, playerIds: [a.playerId, b.playerId] } },
     ]);
+    await pipe.commit();
   });
   return { matchId, seedCommitment, mode: input.mode, playerIds: [a.playerId, b.playerId], contentVersion: input.content.version };
 }
@@ -235,7 +244,8 @@ function recordOf(row: MatchRow, actions: TranscriptEntry[]): MatchRecord {
  */
 export async function claimMatch(db: Db, input: { matchId: string; roomId: string }): Promise<MatchRecord> {
   if (!isUuid(input.matchId)) throw new AppError('MATCH_NOT_FOUND', 'no such match');
-  return db.$transaction(async (tx) => {
+  return runPipelined(db, async (pipe) => {
+    const tx = pipe.raw;
     const rows = await tx.$queryRaw<MatchRow[]>`
       UPDATE matches SET room_id = ${input.roomId}, heartbeat_at = now()
       WHERE id = ${input.matchId}::uuid AND status IN ('pending', 'in_progress')
@@ -243,27 +253,32 @@ export async function claimMatch(db: Db, input: { matchId: string; roomId: strin
       RETURNING id::text, mode, status::text AS status, seed_commitment, seed_secret, seed, setup, started_at_ms, content_version, room_id`;
     const row = rows[0];
     if (!row) throw new AppError('MATCH_NOT_FOUND', 'no such match, or another room runs it', { matchId: input.matchId });
-    return recordOf(row, await readActions(tx, input.matchId));
+    const record = recordOf(row, await readActions(tx, input.matchId));
+    await pipe.commit();
+    return record;
   });
 }
 
 /** Marks a claimed match as started at `startedAtMs` (the engine's clock) and appends `game_started`. Idempotent. */
 export async function beginMatch(db: Db, input: { matchId: string; startedAtMs: number }): Promise<void> {
-  await db.$transaction(async (tx) => {
+  await runPipelined(db, async (pipe) => {
+    const tx = pipe.raw;
     const rows = await tx.$queryRaw<Array<{ seed_commitment: string; content_version: number }>>`
       UPDATE matches SET status = 'in_progress', started_at = ${new Date(input.startedAtMs)}, started_at_ms = ${input.startedAtMs}::bigint,
         heartbeat_at = now()
       WHERE id = ${input.matchId}::uuid AND status = 'pending' RETURNING seed_commitment, content_version`;
     const row = rows[0];
-    if (!row) return;
-    await appendEvents(tx, [
-      {
-        type: 'game_started',
-        key: input.matchId,
-        payload: { matchId: input.matchId, seedCommitment: row.seed_commitment, contentVersion: row.content_version },
-        occurredAt: new Date(input.startedAtMs),
-      },
-    ]);
+    if (row) {
+      await appendEvents(tx, [
+        {
+          type: 'game_started',
+          key: input.matchId,
+          payload: { matchId: input.matchId, seedCommitment: row.seed_commitment, contentVersion: row.content_version },
+          occurredAt: new Date(input.startedAtMs),
+        },
+      ]);
+    }
+    await pipe.commit();
   });
 }
 
@@ -527,21 +542,29 @@ const SETTLE_TIMEOUT_MS = 20_000;
 export async function settleMatch(db: Db, matchId: string): Promise<Settlement> {
   const version = await matchContentVersion(db, matchId);
   const content = await getGameDataVersion(db, version);
-  return db.$transaction(
-    async (tx) => {
+  return runPipelined(
+    db,
+    async (pipe) => {
+      const tx = pipe.raw;
       const row = await lockMatchInTx(tx, matchId);
-      if (row.status === 'finished' || row.status === 'aborted') return { settled: false, result: await readResultInTx(tx, matchId) };
-      if (row.status !== 'in_progress') throw new AppError('MATCH_NOT_OVER', 'the match has not started', { matchId });
-      await settleLockedInTx(tx, row, await readActions(tx, matchId), content);
-      return { settled: true, result: await readResultInTx(tx, matchId) };
+      let settled = false;
+      if (row.status !== 'finished' && row.status !== 'aborted') {
+        if (row.status !== 'in_progress') throw new AppError('MATCH_NOT_OVER', 'the match has not started', { matchId });
+        await settleLockedInTx(tx, row, await readActions(tx, matchId), content);
+        settled = true;
+      }
+      const result = await readResultInTx(tx, matchId);
+      await pipe.commit();
+      return { settled, result };
     },
-    { timeout: SETTLE_TIMEOUT_MS, maxWait: SETTLE_TIMEOUT_MS },
+    { connectTimeoutMs: SETTLE_TIMEOUT_MS },
   );
 }
 
 async function matchContentVersion(db: Db, matchId: string): Promise<number> {
   if (!isUuid(matchId)) throw new AppError('MATCH_NOT_FOUND', 'no such match');
-  const rows = await db.$queryRaw<Array<{ content_version: number }>>`SELECT content_version FROM matches WHERE id = ${matchId}::uuid`;
+  const rows = await pipelinedReader(db).$queryRaw<Array<{ content_version: number }>>`
+    SELECT content_version FROM matches WHERE id = ${matchId}::uuid`;
   const row = rows[0];
   if (!row) throw new AppError('MATCH_NOT_FOUND', 'no such match', { matchId });
   return row.content_version;

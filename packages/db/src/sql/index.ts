@@ -13,7 +13,8 @@
  * rollback; {@link PipelinedTransaction.commit} then throws that statement's error, so nothing is half-written.
  *
  * The pool is this module's own (pipeline mode is a connection setting), opened lazily with the Prisma client's
- * connection string and size: a process using these paths holds up to twice `maxConnections` connections.
+ * connection string and size: a process using these paths holds up to twice `maxConnections` connections, plus
+ * {@link LANE_CONNECTIONS} for each named lane of {@link pipelinedReader} it uses.
  */
 
 import { createHash } from 'node:crypto';
@@ -69,19 +70,28 @@ export interface PipelinedOptions {
   connectTimeoutMs?: number;
 }
 
-const pools = new WeakMap<Db, { config: pg.PoolConfig; pool?: pg.Pool }>();
+const pools = new WeakMap<Db, { config: pg.PoolConfig; pool?: pg.Pool; lanes: Map<string, pg.Pool> }>();
+
+/** Connections of each lane's pool (see {@link PipelinedReaderOptions.lane}). */
+export const LANE_CONNECTIONS = 2;
 
 /** Records how {@link createDb} connected, so the pipelined pool of that client connects the same way. */
 export function registerPipelinedPool(db: Db, config: { connectionString: string; max?: number }): void {
-  pools.set(db, { config: { connectionString: config.connectionString, ...(config.max === undefined ? {} : { max: config.max }) } });
+  pools.set(db, {
+    config: { connectionString: config.connectionString, ...(config.max === undefined ? {} : { max: config.max }) },
+    lanes: new Map(),
+  });
 }
 
 /** Closes the pipelined pool of a client, if one was opened (createDb's `$disconnect` calls it). */
 export async function closePipelinedPool(db: Db): Promise<void> {
   const entry = pools.get(db);
-  const pool = entry?.pool;
-  if (entry) delete entry.pool;
-  await pool?.end();
+  const opened = [entry?.pool, ...(entry?.lanes.values() ?? [])];
+  if (entry) {
+    delete entry.pool;
+    entry.lanes.clear();
+  }
+  await Promise.all(opened.map((pool) => pool?.end()));
 }
 
 // int8 as bigint, as Prisma's raw queries answer (ledger ids, counts); every other type as pg parses it.
@@ -90,23 +100,33 @@ const types = {
     oid === 20 ? (value: string) => BigInt(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
-function poolOf(db: Db, options: PipelinedOptions): pg.Pool {
+function poolOf(db: Db, options: PipelinedOptions, lane?: string): pg.Pool {
   const entry = pools.get(db);
   if (!entry) throw new Error('this client was not made by createDb: it has no pipelined pool');
-  if (!entry.pool) {
-    const pool = new pg.Pool({
-      ...entry.config,
-      pipeline: true,
-      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
-      // The bound Prisma's interactive transactions have (20 s): a statement never holds row locks longer.
-      statement_timeout: 20_000,
-    } as pg.PoolConfig);
-    // An idle connection that dies (server restart, database dropped) is removed by the pool and replaced on the
-    // next use; without a listener its error event would take the process down (Prisma's adapter does the same).
-    pool.on('error', () => undefined);
-    entry.pool = pool;
+  if (lane !== undefined) {
+    let pool = entry.lanes.get(lane);
+    if (!pool) {
+      pool = openPool({ ...entry.config, max: LANE_CONNECTIONS }, options);
+      entry.lanes.set(lane, pool);
+    }
+    return pool;
   }
+  entry.pool ??= openPool(entry.config, options);
   return entry.pool;
+}
+
+function openPool(config: pg.PoolConfig, options: PipelinedOptions): pg.Pool {
+  const pool = new pg.Pool({
+    ...config,
+    pipeline: true,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    // The bound Prisma's interactive transactions have (20 s): a statement never holds row locks longer.
+    statement_timeout: 20_000,
+  } as pg.PoolConfig);
+  // An idle connection that dies (server restart, database dropped) is removed by the pool and replaced on the
+  // next use; without a listener its error event would take the process down (Prisma's adapter does the same).
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 const textOf = (strings: TemplateStringsArray) => strings.reduce((text, part, i) => `${text}$${i}${part}`);
@@ -126,16 +146,27 @@ function nameOf(text: string): string {
   return name;
 }
 
+/** Options of {@link pipelinedReader}. */
+export interface PipelinedReaderOptions {
+  /**
+   * Runs the statements on a pool of their own, by name, of {@link LANE_CONNECTIONS} connections, instead of the pool
+   * the pipelined transactions share: for statements that must not wait behind transactions holding every shared
+   * connection (the battle transcript's group inserts, which every battle intent waits for, while match
+   * settlements and creations hold connections across several round trips).
+   */
+  lane?: string;
+}
+
 /**
  * Single statements outside a transaction on the same pool, with the raw interface of a Prisma client
  * (`$queryRaw`, `$executeRaw`), for hot statements written against it (the inventory page, the battle transcript's
  * group inserts): one round trip, a prepared statement, no Prisma bookkeeping. Each statement commits on its own.
  */
-export function pipelinedReader(db: Db): Pick<DbTransaction, '$queryRaw' | '$executeRaw'> {
+export function pipelinedReader(db: Db, options: PipelinedReaderOptions = {}): Pick<DbTransaction, '$queryRaw' | '$executeRaw'> {
   const run = async (strings: TemplateStringsArray, values: unknown[]): Promise<pg.QueryResult> => {
     try {
       const text = textOf(strings);
-      return await poolOf(db, {}).query({ name: nameOf(text), text, values, types });
+      return await poolOf(db, {}, options.lane).query({ name: nameOf(text), text, values, types });
     } catch (error) {
       // PostgreSQL's refusals stay as they are; no free connection in time or no connection at all is busy.
       if (error instanceof pg.DatabaseError) throw error;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type OutboxEventInput, runPipelined, sendLockedChangesInTx } from '@harvest/db';
+import { createDb, type OutboxEventInput, pipelinedReader, runPipelined, sendLockedChangesInTx } from '@harvest/db';
 import { useTestDatabase } from '@harvest/db/testing';
 import { describe, expect, it } from 'vitest';
 
@@ -68,6 +68,41 @@ describe('pipelined transactions (plain pg, statements sent back to back)', () =
       }),
     ).rejects.toThrow(/must end with commit/);
     expect((await state(playerId)).gold).toBe(100);
+  });
+});
+
+describe('pipelinedReader lanes', () => {
+  it('a lane answers while transactions hold every connection of the shared pool; the shared pool waits', async () => {
+    const db = createDb({ databaseUrl: database.url, maxConnections: 2 });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const holders = Array.from({ length: 2 }, () =>
+      runPipelined(db, async (tx) => {
+        await tx.query`SELECT 1`;
+        await held;
+        await tx.commit();
+      }),
+    );
+    try {
+      // Both shared connections are in a transaction once each has answered its first statement.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      let sharedAnswered = false;
+      const shared = pipelinedReader(db).$queryRaw<Array<{ n: number }>>`SELECT 2 AS n`.then((rows) => {
+        sharedAnswered = true;
+        return rows;
+      });
+      const lane = await pipelinedReader(db, { lane: 'test' }).$queryRaw<Array<{ n: number }>>`SELECT 3 AS n`;
+      expect(lane).toEqual([{ n: 3 }]);
+      expect(sharedAnswered).toBe(false);
+      release();
+      expect(await shared).toEqual([{ n: 2 }]);
+    } finally {
+      release();
+      await Promise.all(holders);
+      await db.$disconnect();
+    }
   });
 });
 
