@@ -47,6 +47,11 @@ export const envSchema = z.object({
   INSTANCE_PING_INTERVAL_MS: z.coerce.number().int().min(200).max(60_000).default(5_000),
   /** ...and disconnected after this many unanswered pings in a row (a dead link is dropped in about interval x (n+1)). */
   INSTANCE_PING_MAX_RETRIES: z.coerce.number().int().min(1).max(10).default(3),
+  /**
+   * Battle rooms' automatic patch and room clock (ms). Intents are sent at once whatever this is; it bounds how late
+   * a turn timer or reconnection window fires and how soon a seat's connection flag is seen.
+   */
+  BATTLE_PATCH_MS: z.coerce.number().int().min(50).max(5_000).default(1_000),
   /** Farm rooms' tick and patch rate (5-10 Hz). */
   FARM_TICK_HZ: z.coerce.number().int().min(1).max(30).default(10),
 });

@@ -79,6 +79,7 @@ export async function startInstanceServer(env: Env, options: { log?: Logger; db?
       messagesPerSecond: env.ROOM_MESSAGES_PER_SECOND,
       chatLinesPer10s: env.CHAT_LINES_PER_10S,
       farmTickHz: env.FARM_TICK_HZ,
+      battlePatchMs: env.BATTLE_PATCH_MS,
       redisPrefix: prefix,
     },
     notify,

@@ -23,6 +23,8 @@ export interface RoomConfig {
   messagesPerSecond: number;
   chatLinesPer10s: number;
   farmTickHz: number;
+  /** Battle rooms' automatic patch and room-clock period (ms): their timers fire within this of their time. */
+  battlePatchMs: number;
   /** Prefix of Redis keys and channels. */
   redisPrefix: string;
 }

@@ -1,5 +1,9 @@
+import { once } from 'node:events';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Client } from '@colyseus/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { PING_SLICE_MS, StaggeredPingTransport } from './transport.ts';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { corkUntilNextTick, PING_SLICE_MS, StaggeredPingTransport } from './transport.ts';
 
 /** A socket as the transport's liveness loop sees it; `answers` says whether it pongs (which zeroes pingCount). */
 class FakeSocket {
@@ -96,5 +100,87 @@ describe('staggered liveness pings', () => {
     expect(gone.every((s) => s.pings === 0)).toBe(true);
     expect(joined.every((s) => s.pings === 1)).toBe(true);
     expect(first.filter((s) => !gone.includes(s)).every((s) => s.pings === 1)).toBe(true);
+  });
+});
+
+describe('corkUntilNextTick', () => {
+  /** A real ws server and a client; `writes` counts the write calls on the server's TCP socket. */
+  async function connected() {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await once(wss, 'listening');
+    const { port } = wss.address() as AddressInfo;
+    const accepted = once(wss, 'connection') as Promise<[WebSocket]>;
+    const client = new globalThis.WebSocket(`ws://127.0.0.1:${port}`);
+    client.binaryType = 'arraybuffer';
+    const received: string[] = [];
+    client.addEventListener('message', (event) => received.push(new TextDecoder().decode(event.data as ArrayBuffer)));
+    await new Promise((resolve) => client.addEventListener('open', resolve, { once: true }));
+    const [ws] = await accepted;
+    const socket = (ws as unknown as { _socket: Socket & { _write: Socket['_write']; _writev: Socket['_writev'] } })._socket;
+    const counter = { writes: 0 };
+    const write = socket._write.bind(socket);
+    const writev = (socket._writev as NonNullable<Socket['_writev']>).bind(socket);
+    socket._write = (...args) => {
+      counter.writes++;
+      return write(...args);
+    };
+    socket._writev = (...args) => {
+      counter.writes++;
+      return writev(...args);
+    };
+    return {
+      ws,
+      roomClient: { ref: ws } as unknown as Client,
+      counter,
+      received,
+      async close() {
+        client.close();
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+      },
+    };
+  }
+  const settled = () => new Promise((resolve) => setTimeout(resolve, 50));
+
+  it('sends what a room sends now and in the promise reactions behind it in one write, in order', async () => {
+    const c = await connected();
+    try {
+      // As in a battle intent: the patch and events now, the request's answer a few promise reactions later.
+      await Promise.resolve();
+      corkUntilNextTick([c.roomClient, null]);
+      c.ws.send(Buffer.from('patch'));
+      c.ws.send(Buffer.from('events'));
+      void Promise.resolve()
+        .then(() => undefined)
+        .then(() => c.ws.send(Buffer.from('answer')));
+      expect(c.counter.writes).toBe(0);
+      await settled();
+      expect(c.counter.writes).toBe(1);
+      expect(c.received).toEqual(['patch', 'events', 'answer']);
+
+      // Without it, each message is a write of its own (what the count above is measured against).
+      c.ws.send(Buffer.from('a'));
+      c.ws.send(Buffer.from('b'));
+      c.ws.send(Buffer.from('c'));
+      await settled();
+      expect(c.counter.writes).toBe(4);
+      expect(c.received.slice(3)).toEqual(['a', 'b', 'c']);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('skips a client whose socket is gone, and corks the others', async () => {
+    const c = await connected();
+    try {
+      const closed = { ref: { _socket: { destroyed: true, cork: () => expect.fail('corked a closed socket') } } } as unknown as Client;
+      corkUntilNextTick([closed, { ref: {} } as unknown as Client, c.roomClient]);
+      c.ws.send(Buffer.from('one'));
+      c.ws.send(Buffer.from('two'));
+      await settled();
+      expect(c.counter.writes).toBe(1);
+      expect(c.received).toEqual(['one', 'two']);
+    } finally {
+      await c.close();
+    }
   });
 });

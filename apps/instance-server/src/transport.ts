@@ -8,6 +8,7 @@
  * per interval, and one that missed `maxRetries` pongs in a row is still terminated (its room sees it leave), but
  * no single turn of the event loop pings more than a slice.
  */
+import type { Client } from '@colyseus/core';
 import { WebSocketTransport } from '@colyseus/ws-transport';
 
 /** How often a slice of the clients is pinged (ms). */
@@ -52,4 +53,39 @@ export class StaggeredPingTransport extends WebSocketTransport {
       }
     }, pingInterval / slices);
   }
+}
+
+/** What of a client's TCP socket {@link corkUntilNextTick} uses. */
+interface Corkable {
+  destroyed: boolean;
+  cork(): void;
+  uncork(): void;
+}
+
+/**
+ * Holds everything sent to these clients until the current run of callbacks and promise reactions ends, then sends
+ * each client's messages in one write.
+ *
+ * Why: every WebSocket message is one write system call, and on loopback each write also does the receiver's TCP
+ * work; in a CPU profile of the load test at 3,000 clients, writes were the largest single cost of the server
+ * (a fifth of its CPU). A battle intent sends a patch and the events to both players and the answer to the sender:
+ * five writes, two once corked. Nothing waits for a timer: the writes go out on `process.nextTick`, which Node runs
+ * once the promise reactions queued now (the answer of the request being handled is one of them) have run.
+ *
+ * The socket is `ws`'s `_socket` (not public API; a client without one, or a closed one, is skipped: its messages go
+ * as before).
+ */
+export function corkUntilNextTick(clients: Iterable<Client | null | undefined>): void {
+  const corked: Corkable[] = [];
+  for (const client of clients) {
+    const socket = (client?.ref as { _socket?: Corkable } | undefined)?._socket;
+    if (!socket || socket.destroyed) continue;
+    socket.cork();
+    corked.push(socket);
+  }
+  if (corked.length > 0) process.nextTick(uncorkAll, corked);
+}
+
+function uncorkAll(sockets: readonly Corkable[]): void {
+  for (const socket of sockets) socket.uncork();
 }
