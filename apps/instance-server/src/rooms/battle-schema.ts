@@ -84,12 +84,29 @@ function syncCards(
   },
   cards: readonly CardRef[],
 ): void {
-  // Same cards in the same order are left alone, so unchanged zones cost nothing in the patch.
-  let same = target.length === cards.length;
-  for (let i = 0; same && i < cards.length; i++) same = target[i]?.uid === cards[i]?.uid;
-  if (same) return;
-  target.splice(0, target.length);
-  for (const c of cards) target.push(new CardSchema({ uid: c.uid, def: c.def }));
+  // Only what changed is touched, so unchanged cards cost nothing in the patch and no new objects: a hand or a
+  // graveyard changes by one card left (played, discarded) and cards added at the end (drawn, died). Anything else
+  // (never seen from the engine today) rebuilds the zone.
+  const held = target.length;
+  let head = 0;
+  while (head < held && head < cards.length && target[head]?.uid === cards[head]?.uid) head++;
+  let from = head;
+  if (head < held) {
+    // One card left at `head`: the cards behind it must follow in the same order.
+    let shifted = cards.length >= held - 1;
+    for (let i = head + 1; shifted && i < held; i++) shifted = target[i]?.uid === cards[i - 1]?.uid;
+    if (shifted) {
+      target.splice(head, 1);
+      from = held - 1;
+    } else {
+      target.splice(0, held);
+      from = 0;
+    }
+  }
+  for (let i = from; i < cards.length; i++) {
+    const c = cards[i] as CardRef;
+    target.push(new CardSchema({ uid: c.uid, def: c.def }));
+  }
 }
 
 function syncBoard(seat: SeatSchema, board: readonly Unit[]): void {
