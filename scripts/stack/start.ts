@@ -5,6 +5,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { NODE_FLAGS as INSTANCE_NODE_FLAGS } from '../../apps/instance-server/src/node-flags.ts';
 import { type ChainHandle, deployContracts, ensureChain } from './chain.ts';
 import { type Infra, migrate, ROOT, readStackEnv, startInfra } from './infra.ts';
 import { dieWith, StackError, say } from './log.ts';
@@ -13,11 +14,13 @@ interface AppSpec {
   name: string;
   portVariable: string;
   defaultPort: number;
+  /** V8 flags the app's process starts with. */
+  nodeFlags?: readonly string[];
 }
 
 const APPS: AppSpec[] = [
   { name: 'game-api', portVariable: 'GAME_API_PORT', defaultPort: 3000 },
-  { name: 'instance-server', portVariable: 'INSTANCE_SERVER_PORT', defaultPort: 2567 },
+  { name: 'instance-server', portVariable: 'INSTANCE_SERVER_PORT', defaultPort: 2567, nodeFlags: INSTANCE_NODE_FLAGS },
   { name: 'marketplace', portVariable: 'MARKETPLACE_PORT', defaultPort: 3100 },
   { name: 'minter', portVariable: 'MINTER_PORT', defaultPort: 3200 },
   { name: 'indexer', portVariable: 'INDEXER_PORT', defaultPort: 3300 },
@@ -48,7 +51,7 @@ function formatLogLine(name: string, line: string): string {
 }
 
 function startApp(spec: AppSpec, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [join(ROOT, 'apps', spec.name, 'src', 'server.ts')], {
+  const child = spawn(process.execPath, [...(spec.nodeFlags ?? []), join(ROOT, 'apps', spec.name, 'src', 'server.ts')], {
     cwd: join(ROOT, 'apps', spec.name),
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -18,6 +18,7 @@ import { readGameDataDir } from '../../../tools/gamedata/src/files.ts';
 import { CHAIN_ID, createTestApp, DOMAIN, type TestApp, URI } from '../../game-api/test/helpers.ts';
 import { envSchema } from '../src/env.ts';
 import { type InstanceServer, startInstanceServer } from '../src/main.ts';
+import { NODE_FLAGS } from '../src/node-flags.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const SERVER_ENTRY = fileURLToPath(new URL('../src/server.ts', import.meta.url));
@@ -85,7 +86,7 @@ export async function freePort(): Promise<number> {
 
 /** An instance server as a child process (for crash and multi-process tests); resolves once it answers /healthz. */
 export async function startChild(env: Record<string, string>, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [SERVER_ENTRY], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, SERVER_ENTRY], {
     env: { ...process.env, ...env, INSTANCE_SERVER_PORT: String(port), INSTANCE_PUBLIC_ADDRESS: `127.0.0.1:${port}` },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
