@@ -15,6 +15,8 @@ interface Options {
   thinkMin: number;
   thinkSpan: number;
   signInConcurrency: number;
+  /** A new bot waits a uniformly drawn 0..staggerMs before its first queue (bench/load.ts --stagger-seconds). */
+  staggerMs: number;
 }
 
 type Incoming = { type: 'add'; count: number } | { type: 'measure'; on: boolean } | { type: 'stop' };
@@ -67,6 +69,7 @@ async function newPlayer(): Promise<void> {
   players.push(player);
   loops.push(
     (async () => {
+      await sleep(Math.random() * options.staggerMs);
       while (!stopping) {
         try {
           player.phase = 'queued';

@@ -13,7 +13,10 @@
  * Battles: guest bots (guests play casual) sign in, save a deck, join the hub and queue casual; the real matchmaker
  * pairs them, and each bot takes its seat and plays legal moves with the shared greedy AI, thinking a uniformly
  * drawn 1-3 s (--think-min/--think-max) before each intent; when a match ends the bot queues again, so the number
- * of clients stays put. Each intent's round trip (request sent to answer received, the answer coming after the
+ * of clients stays put. Each bot added waits a uniformly drawn 0..--stagger-seconds before its first queue: bots
+ * added together would otherwise start, and so end, their matches together, and the server would see waves of
+ * hundreds of settlements and new matches a second that a live population (whose matches are at every stage at
+ * once) does not produce; `--stagger-seconds 0` measures those waves. Each intent's round trip (request sent to answer received, the answer coming after the
  * state patch and after the action is stored in PostgreSQL) is recorded. The clients are added in steps; each step
  * waits until nearly all of them are seated (or --settle-seconds pass), then measures for --step-seconds. A client
  * is one player: a hub connection plus, in a match, a battle connection. Beside the round trips each step prints
@@ -25,7 +28,7 @@
  * visitor's WebSocket (payload of every frame received plus the frame header the server sent with it; TCP/IP
  * overhead not included), after the join's full state.
  *
- *   node bench/load.ts [--only battle|farm] [--steps 200,400,800] [--step-seconds 20] [--settle-seconds 90]
+ *   node bench/load.ts [--only battle|farm] [--steps 200,400,800] [--step-seconds 20] [--settle-seconds 90] [--stagger-seconds 120]
  *     [--think-min 1000] [--think-max 3000] [--limit-ms 50] [--keep-going] [--farm-visitors 100] [--farm-seconds 30]
  *     [--farm-action-seconds 3] [--sign-in-concurrency 16] [--workers 2] [--pin] [--server-cpu-prof <dir>]
  *     [--server-node-options "<node flags>"]
@@ -53,6 +56,7 @@ const flagsSchema = z.object({
     .default([200, 400, 800]),
   'step-seconds': z.coerce.number().positive().default(20),
   'settle-seconds': z.coerce.number().positive().default(90),
+  'stagger-seconds': z.coerce.number().min(0).default(120),
   'think-min': z.coerce.number().int().min(0).default(1000),
   'think-max': z.coerce.number().int().min(0).default(3000),
   'limit-ms': z.coerce.number().positive().default(50),
@@ -72,6 +76,7 @@ const { values } = parseArgs({
     steps: { type: 'string' },
     'step-seconds': { type: 'string' },
     'settle-seconds': { type: 'string' },
+    'stagger-seconds': { type: 'string' },
     'think-min': { type: 'string' },
     'think-max': { type: 'string' },
     'limit-ms': { type: 'string' },
@@ -343,6 +348,7 @@ function startBotWorker(stack: Stack): BotWorker {
       thinkMin: flags['think-min'],
       thinkSpan: flags['think-max'] - flags['think-min'],
       signInConcurrency: Math.max(1, Math.ceil(flags['sign-in-concurrency'] / flags.workers)),
+      staggerMs: flags['stagger-seconds'] * 1000,
     },
   });
   const waiting = new Map<string, Array<(message: Record<string, unknown>) => void>>();
@@ -368,7 +374,7 @@ async function battles(stack: Stack): Promise<void> {
 
   print('');
   print(
-    `battles: casual, guest bots in ${flags.workers} worker thread(s), think ${flags['think-min']}-${flags['think-max']} ms before each intent, p99 limit ${flags['limit-ms']} ms`,
+    `battles: casual, guest bots in ${flags.workers} worker thread(s), think ${flags['think-min']}-${flags['think-max']} ms before each intent, first queue staggered over ${flags['stagger-seconds']} s, p99 limit ${flags['limit-ms']} ms`,
   );
   print(
     '| clients | in battle | signed in (s) | seated (s) | intents | p50 ms | p99 ms | max ms | server CPU % | server loop p99 ms | server intent/store p99 ms (bucket bound) | bench CPU % | bot loops p99 ms | PG commit p50/p99 ms | matches | errors | load avg |',
@@ -392,7 +398,8 @@ async function battles(stack: Stack): Promise<void> {
       const signInSeconds = (performance.now() - signInStarted) / 1000;
       const seatStarted = performance.now();
       await sleep(300);
-      await until(() => total('playing') >= target * 0.95, flags['settle-seconds'] * 1000);
+      // Staggered bots are still joining for up to --stagger-seconds.
+      await until(() => total('playing') >= target * 0.95, (flags['settle-seconds'] + flags['stagger-seconds']) * 1000);
       const seatSeconds = (performance.now() - seatStarted) / 1000;
 
       const matchesBefore = total('matches');
