@@ -22,6 +22,20 @@ export interface MatchKeeper {
   stop(): Promise<void>;
 }
 
+/**
+ * The heartbeat runs in this many slices per interval: each match beats once per `heartbeatMs` as before, but a
+ * tenth of them at a time. One statement for every live match (1,500 rows at 3,000 players) took PostgreSQL 45-140 ms
+ * every 5 s in the load test, holding all their row locks meanwhile (a settlement's FOR UPDATE waits for them).
+ */
+export const HEARTBEAT_SLICES = 10;
+
+/** The live matches whose heartbeat is due in `slice` (0..slices-1): a match's slice comes from its (random) id. */
+export function heartbeatSlice(matchIds: Iterable<string>, slice: number, slices = HEARTBEAT_SLICES): string[] {
+  const due: string[] = [];
+  for (const id of matchIds) if (Number.parseInt(id.slice(0, 8), 16) % slices === slice) due.push(id);
+  return due;
+}
+
 /** Starts the heartbeat and sweep loops. */
 export function startMatchKeeper(options: MatchKeeperOptions): MatchKeeper {
   const { db, log } = options;
@@ -44,11 +58,13 @@ export function startMatchKeeper(options: MatchKeeperOptions): MatchKeeper {
     }
     return settled;
   };
+  let slice = 0;
   const beat = setInterval(() => {
-    inflight = heartbeatMatches(pipelinedReader(db), [...options.liveMatches]).catch((error: unknown) =>
-      log.warn({ err: error }, 'match heartbeat failed'),
-    );
-  }, options.heartbeatMs);
+    const due = heartbeatSlice(options.liveMatches, slice);
+    slice = (slice + 1) % HEARTBEAT_SLICES;
+    if (due.length === 0) return;
+    inflight = heartbeatMatches(pipelinedReader(db), due).catch((error: unknown) => log.warn({ err: error }, 'match heartbeat failed'));
+  }, options.heartbeatMs / HEARTBEAT_SLICES);
   const loop = setInterval(() => {
     if (!stopped) inflight = sweep().catch((error: unknown) => log.error({ err: error }, 'sweep failed'));
   }, options.sweepIntervalMs);
