@@ -46,7 +46,23 @@ import { getGameDataVersion, type LoadedGameData } from '../gamedata/active.ts';
 import type { Db, DbTransaction } from '../index.ts';
 import { changeGoldInTx, changeItemsInTx, isUuid, lockPlayerInTx } from '../ledger/index.ts';
 import { appendEvents, type OutboxEventInput } from '../outbox/index.ts';
-import { pipelinedReader, runPipelined } from '../sql/index.ts';
+import { type PipelinedOptions, pipelinedReader, runPipelined } from '../sql/index.ts';
+
+/**
+ * Runs `run` in one pipelined transaction, through the raw interface the `…InTx` helpers take, and commits when it
+ * returns (as Prisma's `$transaction` did); a throw rolls everything back.
+ */
+function inTransaction<T>(db: Db, run: (tx: DbTransaction) => Promise<T>, options?: PipelinedOptions): Promise<T> {
+  return runPipelined(
+    db,
+    async (pipe) => {
+      const result = await run(pipe.raw);
+      await pipe.commit();
+      return result;
+    },
+    options,
+  );
+}
 
 /** Matchmaking modes. Ratings change in ranked only. */
 export const MATCH_MODES = ['ranked', 'casual', 'private'] as const;
@@ -150,8 +166,7 @@ export async function createMatch(db: Db, input: CreateMatchInput): Promise<Crea
   if (a.playerId === b.playerId) throw new AppError('VALIDATION_FAILED', 'a player cannot play themselves');
   const { rules } = input.content;
   const config: BattleConfig = { ...rules.battle, ...input.battleOverrides };
-  await runPipelined(db, async (pipe) => {
-    const tx = pipe.raw;
+  await inTransaction(db, async (tx) => {
     // Player rows first (the ledger's lock order), which also serialises two matchmakers pairing the same player.
     for (const id of [a.playerId, b.playerId].sort()) await lockPlayerInTx(tx, id);
     const busy = await tx.$queryRaw<Array<{ player_id: string }>>`
@@ -185,7 +200,6 @@ export async function createMatch(db: Db, input: CreateMatchInput): Promise<Crea
     await appendEvents(tx, [
       { type: 'match_found', key: matchId, payload: { matchId, mode: input.mode, playerIds: [a.playerId, b.playerId] } },
     ]);
-    await pipe.commit();
   });
   return { matchId, seedCommitment, mode: input.mode, playerIds: [a.playerId, b.playerId], contentVersion: input.content.version };
 }
@@ -244,8 +258,7 @@ function recordOf(row: MatchRow, actions: TranscriptEntry[]): MatchRecord {
  */
 export async function claimMatch(db: Db, input: { matchId: string; roomId: string }): Promise<MatchRecord> {
   if (!isUuid(input.matchId)) throw new AppError('MATCH_NOT_FOUND', 'no such match');
-  return runPipelined(db, async (pipe) => {
-    const tx = pipe.raw;
+  return inTransaction(db, async (tx) => {
     const rows = await tx.$queryRaw<MatchRow[]>`
       UPDATE matches SET room_id = ${input.roomId}, heartbeat_at = now()
       WHERE id = ${input.matchId}::uuid AND status IN ('pending', 'in_progress')
@@ -253,32 +266,27 @@ export async function claimMatch(db: Db, input: { matchId: string; roomId: strin
       RETURNING id::text, mode, status::text AS status, seed_commitment, seed_secret, seed, setup, started_at_ms, content_version, room_id`;
     const row = rows[0];
     if (!row) throw new AppError('MATCH_NOT_FOUND', 'no such match, or another room runs it', { matchId: input.matchId });
-    const record = recordOf(row, await readActions(tx, input.matchId));
-    await pipe.commit();
-    return record;
+    return recordOf(row, await readActions(tx, input.matchId));
   });
 }
 
 /** Marks a claimed match as started at `startedAtMs` (the engine's clock) and appends `game_started`. Idempotent. */
 export async function beginMatch(db: Db, input: { matchId: string; startedAtMs: number }): Promise<void> {
-  await runPipelined(db, async (pipe) => {
-    const tx = pipe.raw;
+  await inTransaction(db, async (tx) => {
     const rows = await tx.$queryRaw<Array<{ seed_commitment: string; content_version: number }>>`
       UPDATE matches SET status = 'in_progress', started_at = ${new Date(input.startedAtMs)}, started_at_ms = ${input.startedAtMs}::bigint,
         heartbeat_at = now()
       WHERE id = ${input.matchId}::uuid AND status = 'pending' RETURNING seed_commitment, content_version`;
     const row = rows[0];
-    if (row) {
-      await appendEvents(tx, [
-        {
-          type: 'game_started',
-          key: input.matchId,
-          payload: { matchId: input.matchId, seedCommitment: row.seed_commitment, contentVersion: row.content_version },
-          occurredAt: new Date(input.startedAtMs),
-        },
-      ]);
-    }
-    await pipe.commit();
+    if (!row) return;
+    await appendEvents(tx, [
+      {
+        type: 'game_started',
+        key: input.matchId,
+        payload: { matchId: input.matchId, seedCommitment: row.seed_commitment, contentVersion: row.content_version },
+        occurredAt: new Date(input.startedAtMs),
+      },
+    ]);
   });
 }
 
@@ -542,20 +550,14 @@ const SETTLE_TIMEOUT_MS = 20_000;
 export async function settleMatch(db: Db, matchId: string): Promise<Settlement> {
   const version = await matchContentVersion(db, matchId);
   const content = await getGameDataVersion(db, version);
-  return runPipelined(
+  return inTransaction(
     db,
-    async (pipe) => {
-      const tx = pipe.raw;
+    async (tx) => {
       const row = await lockMatchInTx(tx, matchId);
-      let settled = false;
-      if (row.status !== 'finished' && row.status !== 'aborted') {
-        if (row.status !== 'in_progress') throw new AppError('MATCH_NOT_OVER', 'the match has not started', { matchId });
-        await settleLockedInTx(tx, row, await readActions(tx, matchId), content);
-        settled = true;
-      }
-      const result = await readResultInTx(tx, matchId);
-      await pipe.commit();
-      return { settled, result };
+      if (row.status === 'finished' || row.status === 'aborted') return { settled: false, result: await readResultInTx(tx, matchId) };
+      if (row.status !== 'in_progress') throw new AppError('MATCH_NOT_OVER', 'the match has not started', { matchId });
+      await settleLockedInTx(tx, row, await readActions(tx, matchId), content);
+      return { settled: true, result: await readResultInTx(tx, matchId) };
     },
     { connectTimeoutMs: SETTLE_TIMEOUT_MS },
   );
