@@ -7,7 +7,7 @@
 //   npm test -- -- <vitest args>  passes the rest to vitest (e.g. a file filter)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { type Infra, ROOT, readStackEnv, startInfra } from './stack/infra.ts';
 import { dieWith, say } from './stack/log.ts';
 
@@ -16,6 +16,14 @@ interface Tally {
   passed: number;
   failed: number;
   seconds: number;
+  /** What failed, one line each, printed again beside the totals: a CI log is often read from its tail only. */
+  failures: string[];
+}
+
+/** The first line of a failure message, short enough for a summary. */
+function firstLine(message: string | undefined): string {
+  const line = (message ?? '').split('\n').find((l) => l.trim() !== '') ?? '';
+  return line.length > 200 ? `${line.slice(0, 200)}...` : line;
 }
 
 const BIN = join(ROOT, 'node_modules', '.bin');
@@ -47,7 +55,7 @@ function runChecks(env: NodeJS.ProcessEnv): Tally {
     ['typecheck (every workspace)', join(BIN, 'turbo'), ['run', 'typecheck', '--output-logs=errors-only'], join(BIN, 'turbo')],
     ['lint and format (biome)', join(BIN, 'biome'), ['ci', '.'], join(ROOT, 'biome.json')],
   ];
-  const tally: Tally = { runner: 'checks', passed: 0, failed: 0, seconds: 0 };
+  const tally: Tally = { runner: 'checks', passed: 0, failed: 0, seconds: 0, failures: [] };
   for (const [name, cmd, args, needs] of checks) {
     if (!existsSync(needs)) continue;
     const [result, seconds] = timed(() => spawnSync(cmd, args, { cwd: ROOT, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }));
@@ -57,6 +65,7 @@ function runChecks(env: NodeJS.ProcessEnv): Tally {
       say(`check passed: ${name} (${seconds.toFixed(1)} s)`);
     } else {
       tally.failed++;
+      tally.failures.push(`${name} (exit ${result.status})`);
       process.stdout.write(`${result.stdout ?? ''}${result.stderr ?? ''}`);
       say(`check FAILED: ${name} (exit ${result.status})`);
     }
@@ -67,7 +76,12 @@ function runChecks(env: NodeJS.ProcessEnv): Tally {
 interface VitestReport {
   numPassedTests: number;
   numFailedTests: number;
-  testResults: Array<{ status: string; name: string; assertionResults: unknown[]; message?: string }>;
+  testResults: Array<{
+    status: string;
+    name: string;
+    assertionResults: Array<{ status: string; fullName: string; failureMessages?: string[] }>;
+    message?: string;
+  }>;
 }
 
 function runVitest(env: NodeJS.ProcessEnv, extra: string[]): Tally {
@@ -83,14 +97,24 @@ function runVitest(env: NodeJS.ProcessEnv, extra: string[]): Tally {
   );
   if (!existsSync(out)) {
     say(`vitest wrote no report (exit ${result.status}); counting it as one failure`);
-    return { runner: 'vitest', passed: 0, failed: 1, seconds };
+    return { runner: 'vitest', passed: 0, failed: 1, seconds, failures: [`no report (exit ${result.status})`] };
   }
   const report = JSON.parse(readFileSync(out, 'utf8')) as VitestReport;
-  // A file that fails to load has no test results; count each such file as a failure so it cannot hide.
+  const failures: string[] = [];
+  for (const file of report.testResults) {
+    const where = relative(ROOT, file.name);
+    // A file that fails to load has no test results; count each such file as a failure so it cannot hide.
+    if (file.status === 'failed' && file.assertionResults.length === 0) failures.push(`${where}: ${firstLine(file.message)}`);
+    for (const test of file.assertionResults) {
+      if (test.status === 'failed') failures.push(`${where} > ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
+    }
+  }
   const brokenFiles = report.testResults.filter((file) => file.status === 'failed' && file.assertionResults.length === 0).length;
   const failed = report.numFailedTests + brokenFiles;
-  if (failed === 0 && result.status !== 0) return { runner: 'vitest', passed: report.numPassedTests, failed: 1, seconds };
-  return { runner: 'vitest', passed: report.numPassedTests, failed, seconds };
+  if (failed === 0 && result.status !== 0) {
+    return { runner: 'vitest', passed: report.numPassedTests, failed: 1, seconds, failures: [`vitest exited ${result.status}`] };
+  }
+  return { runner: 'vitest', passed: report.numPassedTests, failed, seconds, failures };
 }
 
 function runContracts(env: NodeJS.ProcessEnv): Tally | undefined {
@@ -101,10 +125,13 @@ function runContracts(env: NodeJS.ProcessEnv): Tally | undefined {
   );
   const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
   process.stdout.write(output);
+  // node:test's TAP names each failing test (and each suite holding one) on a `not ok` line.
+  const failures = [...output.matchAll(/^\s*not ok \d+ - (.*)$/gm)].map((m) => m[1] as string);
   const match = /^contracts: (\d+) passed, (\d+) failed$/m.exec(output);
-  if (!match) return { runner: 'contracts', passed: 0, failed: 1, seconds };
+  if (!match) return { runner: 'contracts', passed: 0, failed: 1, seconds, failures: [...failures, 'no totals printed'] };
   const failed = Number(match[2]) + (result.status !== 0 && Number(match[2]) === 0 ? 1 : 0);
-  return { runner: 'contracts', passed: Number(match[1]), failed, seconds };
+  if (failed > 0 && failures.length === 0) failures.push(`exit ${result.status}`);
+  return { runner: 'contracts', passed: Number(match[1]), failed, seconds, failures };
 }
 
 async function main(): Promise<void> {
@@ -142,6 +169,10 @@ async function main(): Promise<void> {
   }
   const passed = tallies.reduce((sum, t) => sum + t.passed, 0);
   const failed = tallies.reduce((sum, t) => sum + t.failed, 0);
+  for (const t of tallies) {
+    for (const failure of t.failures.slice(0, 20)) say(`FAILED ${t.runner}: ${failure}`);
+    if (t.failures.length > 20) say(`FAILED ${t.runner}: ... and ${t.failures.length - 20} more`);
+  }
   for (const t of tallies) say(`${t.runner.padEnd(10)} ${t.passed} passed, ${t.failed} failed (${t.seconds.toFixed(1)} s)`);
   process.stdout.write(`${passed} passed, ${failed} failed\n`);
   process.exit(failed === 0 && passed > 0 ? 0 : 1);
