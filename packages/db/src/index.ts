@@ -82,6 +82,7 @@ export { type AppendEventOptions, appendEvent, appendEvents, OUTBOX_KEY_LOCK_SPA
 export * from './shop/index.ts';
 export * from './social/index.ts';
 export {
+  LANE_CONNECTIONS,
   type PipelinedReaderOptions,
   type PipelinedTransaction,
   pipelinedReader,
