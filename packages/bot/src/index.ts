@@ -141,11 +141,6 @@ async function http<T>(url: string, init: { method?: string; token?: string; bod
   return body;
 }
 
-/** The synchronised state as plain data (what this player's StateView shows). */
-function snapshot(room: Room): SchemaBattle {
-  return (room.state as { toJSON(): SchemaBattle }).toJSON();
-}
-
 /** The room message an engine action is sent as: its name, and a body without the seat (the room fills it in). */
 export function intentOf(action: BattleAction): { name: string; body: Record<string, unknown> } {
   const { type, seat: _seat, ...body } = action as { type: string; seat: Seat } & Record<string, unknown>;
@@ -278,6 +273,8 @@ export function createBot(options: BotOptions): Bot {
       // A finished battle room is forgotten (a long-running bot plays many).
       room.onLeave(() => rooms.delete(room));
       let cards: Record<string, CardDef> = {};
+      /** The catalogue has arrived (checked on every state change: a flag, not a count of the catalogue's keys). */
+      let catalogued = false;
       let config: BattleConfig | undefined;
       let seat: Seat = found.seat;
       let actions = 0;
@@ -297,6 +294,7 @@ export function createBot(options: BotOptions): Bot {
         void room.request('catalog').then(
           (message: { seat: Seat; cards: Record<string, CardDef>; config?: BattleConfig }) => {
             cards = message.cards;
+            catalogued = true;
             config = message.config;
             seat = message.seat;
             void step();
@@ -311,7 +309,7 @@ export function createBot(options: BotOptions): Bot {
 
         /** Plays one action when it is this seat's turn; the room answers only after the resulting state was sent. */
         async function step(): Promise<void> {
-          if (busy || done || Object.keys(cards).length === 0) return;
+          if (busy || done || !catalogued) return;
           // Two fields decide whether to act; the whole state is copied (toJSON) only when it is this seat's turn.
           const state = room.state as { phase?: string; active?: number } | undefined;
           if (state?.phase !== 'running' || state.active !== seat) return;
@@ -320,7 +318,10 @@ export function createBot(options: BotOptions): Bot {
           try {
             const wait = Math.max(options.thinkMs ?? 0, lastSentAt + (options.minIntervalMs ?? 120) - performance.now());
             if (wait > 0) await sleep(wait);
-            const live = snapshot(room);
+            // The synchronised state itself (what this player's StateView shows): viewFromState copies what the AI
+            // reads, so nothing keeps a reference into it. A toJSON copy of the whole state per intent was the bot's
+            // largest cost in the load test.
+            const live = room.state as SchemaBattle;
             if (done || live.phase !== 'running' || live.active !== seat) return;
             const action = chooseGreedyAction(viewFromState(live, seat, config), cards);
             const { name, body } = intentOf(action);
