@@ -43,8 +43,8 @@ export async function startRealtime(options: RealtimeOptions): Promise<Realtime>
   // Liveness pings spread over the interval (./transport.ts), not all clients in one turn of the event loop.
   const transport = new StaggeredPingTransport({
     server: httpServer,
-    pingInterval: options.ping?.intervalMs ?? 5000,
-    pingMaxRetries: options.ping?.maxRetries ?? 3,
+    pingInterval: options.ping?.intervalMs ?? 10_000,
+    pingMaxRetries: options.ping?.maxRetries ?? 2,
     maxPayload: 8 * 1024,
   });
   const presenceRedis = new Redis(options.redisUrl, { keyPrefix: options.redisPrefix });
