@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Socket } from 'node:net';
 import { createDb, type OutboxEventInput, pipelinedReader, runPipelined, sendLockedChangesInTx } from '@harvest/db';
 import { useTestDatabase } from '@harvest/db/testing';
 import { describe, expect, it } from 'vitest';
@@ -58,6 +59,35 @@ describe('pipelined transactions (plain pg, statements sent back to back)', () =
     });
     await expect(outcome).rejects.toThrow(/not sent when issued/);
     expect((await state(playerId)).gold).toBe(100);
+  });
+
+  it('sends BEGIN, the statements sent together and COMMIT in one socket write', async () => {
+    const playerId = await newPlayer(100, 10);
+    // Once, so the pool's connection is open and the statements are prepared.
+    const transaction = () =>
+      runPipelined(database.db, async (tx) => {
+        void tx.query`UPDATE players SET gold = gold - 1 WHERE id = ${playerId}::uuid`;
+        void tx.query`UPDATE resources SET quantity = quantity - 1 WHERE player_id = ${playerId}::uuid AND item_id = 'wheat'`;
+        await tx.commit();
+      });
+    await transaction();
+    const socket = Socket.prototype as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
+    const original = { _write: socket._write, _writev: socket._writev };
+    let writes = 0;
+    for (const name of ['_write', '_writev'] as const) {
+      socket[name] = function (this: unknown, ...args: unknown[]) {
+        writes++;
+        return original[name].apply(this, args);
+      };
+    }
+    try {
+      await transaction();
+    } finally {
+      Object.assign(socket, original);
+    }
+    // One statement a write would be four (BEGIN, two updates, COMMIT).
+    expect(writes).toBe(1);
+    expect(await state(playerId)).toMatchObject({ gold: 98, wheat: 8 });
   });
 
   it('rolls back a run that returns without commit()', async () => {
