@@ -160,6 +160,22 @@ export async function joinMatchInTx(
   return applyMoveInTx(tx, cards, 'join_match', { matchId: input.matchId });
 }
 
+/**
+ * {@link joinMatchInTx} for cards this transaction already locked (with {@link lockCardsInTx}): one statement, sent
+ * at once, so a caller may send it with others without waiting (match creation locks the decks to check them).
+ * CARD_NOT_FOUND for a card the player does not own, as the lock would have refused it.
+ */
+export async function joinLockedCardsInTx(
+  tx: DbTransaction,
+  cards: readonly LockedCard[],
+  input: { playerId: string; matchId: string },
+): Promise<LockedCard[]> {
+  checkMatchId(input.matchId);
+  const foreign = cards.find((c) => c.ownerId !== input.playerId);
+  if (foreign) throw new AppError('CARD_NOT_FOUND', `no card ${foreign.id}`, { cardId: foreign.id });
+  return applyMoveInTx(tx, cards, 'join_match', { matchId: input.matchId });
+}
+
 /** {@link joinMatchInTx} in its own transaction. */
 export function joinMatch(db: Db, input: { playerId: string; matchId: string; cardIds: readonly string[] }): Promise<LockedCard[]> {
   return db.$transaction((tx) => joinMatchInTx(tx, input));
