@@ -517,7 +517,9 @@ describe('Marketplace', () => {
 
     it('refuses an expired co-signature', async () => {
       const h = await coSigned();
-      const deadline = h.now + 1n;
+      // From the newest block, not the fixture's clock: setting the co-signer mined a block, and on a slow machine its
+      // timestamp can already be past h.now + 1 (the next block's timestamp must be later than it).
+      const deadline = BigInt(await networkHelpers.time.latest()) + 1n;
       const cosig = await coSign(h, h.coSigner, h.orderHash, h.buyer.account.address, deadline);
       await networkHelpers.time.setNextBlockTimestamp(deadline + 1n);
       await viem.assertions.revertWithCustomErrorWithArgs(
