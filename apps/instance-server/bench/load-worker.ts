@@ -2,10 +2,10 @@
  * A worker thread of the load test (bench/load.ts): it owns a share of the bots, so that no single client event loop
  * (and its garbage collector) holds thousands of connections and adds its own pauses to the round trips measured.
  * Messages in: `add` { count }, `measure` { on }, `stop`. Messages out: `status` every 250 ms { playing, players,
- * matches, refused, errors, lastError }, `added` once an `add` is done, `samples` { roundTrips, loopP99Ms } when a
+ * matches, refused, errors, lastError }, `added` once an `add` is done, `samples` { roundTrips, loopP99Ms, gcPauses } when a
  * measurement ends, `stopped`.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { type Bot, createBot } from '@harvest/bot';
 
@@ -34,6 +34,15 @@ let measuring = false;
 let stopping = false;
 const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();
+// This thread's garbage-collector pauses while measuring: they delay the answers its bots read, as the server's do.
+let gcPauses: Array<{ ms: number; major: boolean }> = [];
+new PerformanceObserver((list) => {
+  if (!measuring) return;
+  for (const entry of list.getEntries()) {
+    const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
+    gcPauses.push({ ms: entry.duration, major: kind === constants.NODE_PERFORMANCE_GC_MAJOR });
+  }
+}).observe({ entryTypes: ['gc'] });
 
 async function retried<T>(work: () => Promise<T>, attempts = 6): Promise<T> {
   for (let i = 1; ; i++) {
@@ -119,11 +128,12 @@ port.on('message', (message: Incoming) => {
   } else if (message.type === 'measure') {
     if (message.on) {
       roundTrips = [];
+      gcPauses = [];
       loop.reset();
       measuring = true;
     } else {
       measuring = false;
-      port.postMessage({ type: 'samples', roundTrips, loopP99Ms: loop.percentile(99) / 1e6 });
+      port.postMessage({ type: 'samples', roundTrips, loopP99Ms: loop.percentile(99) / 1e6, gcPauses });
     }
   } else {
     stopping = true;
