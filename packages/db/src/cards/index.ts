@@ -187,19 +187,18 @@ export function joinMatch(db: Db, input: { playerId: string; matchId: string; ca
  */
 export async function leaveMatchInTx(tx: DbTransaction, input: { matchId: string }): Promise<LockedCard[]> {
   checkMatchId(input.matchId);
-  const ids = await tx.$queryRaw<Array<{ id: string }>>`
-    SELECT id::text FROM card_instances WHERE match_id = ${input.matchId}::uuid ORDER BY id`;
-  const cards = await lockCardsInTx(
-    tx,
-    ids.map((r) => r.id),
-  );
-  // A card moved out of the match between the two reads is left alone.
-  return applyMoveInTx(
-    tx,
-    cards.filter((c) => c.matchId === input.matchId),
-    'leave_match',
-    { matchId: null },
-  );
+  // One statement, sent at once (settlement issues it with its other writes): the match's cards locked in id order,
+  // as lockCardsInTx locks, then moved. A card that left the match while this waited for its lock no longer matches
+  // the lock's condition and is left alone. Only in_match cards have a match (card_instances_match_iff_in_match), so
+  // every locked card makes the leave_match move.
+  const rows = await tx.$queryRaw<CardRow[]>`
+    WITH locked AS (
+      SELECT id FROM card_instances WHERE match_id = ${input.matchId}::uuid ORDER BY id FOR UPDATE
+    )
+    UPDATE card_instances c SET state = ${CARD_MOVES.leave_match.to}::card_state, match_id = NULL, updated_at = now()
+    FROM locked WHERE c.id = locked.id
+    RETURNING c.id::text, c.definition_id, c.owner_id::text, c.state::text AS state, c.token_id::text, c.match_id::text`;
+  return rows.map(toLocked).sort((x, y) => (x.id < y.id ? -1 : 1));
 }
 
 /** {@link leaveMatchInTx} in its own transaction. */

@@ -44,19 +44,20 @@ import {
 import { joinLockedCardsInTx, type LockedCard, leaveMatchInTx, lockCardsInTx } from '../cards/index.ts';
 import { getGameDataVersion, type LoadedGameData } from '../gamedata/active.ts';
 import type { Db, DbTransaction } from '../index.ts';
-import { changeGoldInTx, changeItemsInTx, isUuid, lockPlayerInTx } from '../ledger/index.ts';
+import { changeGoldInTx, changeItemsInTx, isUuid, type LedgerContext, lockPlayerInTx } from '../ledger/index.ts';
 import { appendEvents, type OutboxEventInput } from '../outbox/index.ts';
-import { type PipelinedOptions, pipelinedReader, runPipelined } from '../sql/index.ts';
+import { type PipelinedOptions, pipelinedReader, runPipelined, type StatementIssuer, sequentialIssuer } from '../sql/index.ts';
 
 /**
- * Runs `run` in one pipelined transaction, through the raw interface the `…InTx` helpers take, and commits when it
- * returns (as Prisma's `$transaction` did); a throw rolls everything back.
+ * Runs `run` in one pipelined transaction, through the raw interface the `…InTx` helpers take (and its issuer, for
+ * statements sent without waiting), and commits when it returns (as Prisma's `$transaction` did); a throw rolls
+ * everything back.
  */
-function inTransaction<T>(db: Db, run: (tx: DbTransaction) => Promise<T>, options?: PipelinedOptions): Promise<T> {
+function inTransaction<T>(db: Db, run: (tx: DbTransaction, issuer: StatementIssuer) => Promise<T>, options?: PipelinedOptions): Promise<T> {
   return runPipelined(
     db,
     async (pipe) => {
-      const result = await run(pipe.raw);
+      const result = await run(pipe.raw, pipe.issuer);
       await pipe.commit();
       return result;
     },
@@ -437,9 +438,34 @@ function replayStored(row: LockedMatch, actions: TranscriptEntry[]): BattleState
 
 type Grant = GameData['rewards']['match']['winner'];
 
-/** Pays one player's reward (gold and items with ledger rows); returns the gold paid. */
+/**
+ * Issues a grant's gold and items (with ledger rows) without waiting between them. Every statement is sent before
+ * this returns (a grant's item quantities are positive, so an item list sends one), as the pipelined issuer needs.
+ */
+function issueGrantInTx(tx: DbTransaction, issuer: StatementIssuer, context: LedgerContext, grant: Grant): Promise<unknown>[] {
+  const sent: Promise<unknown>[] = [issuer.issue(() => changeGoldInTx(tx, context, grant.gold))];
+  if (grant.items.length > 0) {
+    sent.push(
+      issuer.issue(() =>
+        changeItemsInTx(
+          tx,
+          context,
+          grant.items.map((i) => ({ itemId: i.item, delta: i.quantity })),
+        ),
+      ),
+    );
+  }
+  return sent;
+}
+
+/**
+ * Pays one player's reward (gold and items with ledger rows); returns the gold paid. Its statements, and the
+ * first-win check, are issued before the first await (so two players' payments travel together); only the bonus
+ * waits for the check that decides it.
+ */
 async function payInTx(
   tx: DbTransaction,
+  issuer: StatementIssuer,
   playerId: string,
   matchId: string,
   grant: Grant,
@@ -447,46 +473,60 @@ async function payInTx(
   events: OutboxEventInput[],
 ): Promise<number> {
   const context = { playerId, reason: 'match_reward', referenceId: matchId, events };
-  let gold = grant.gold;
-  await changeGoldInTx(tx, context, grant.gold);
-  await changeItemsInTx(
-    tx,
-    context,
-    grant.items.map((i) => ({ itemId: i.item, delta: i.quantity })),
-  );
-  if (firstWin) {
-    // Under the player's row lock (taken by the settlement), so two settlements cannot both pay today's bonus.
-    const paid = await tx.$queryRaw<Array<{ n: number }>>`
-      SELECT count(*)::int AS n FROM ledger_entries
-      WHERE player_id = ${playerId}::uuid AND reason = 'match_first_win'
-        AND created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`;
-    if ((paid[0]?.n ?? 0) === 0) {
-      const bonus = { playerId, reason: 'match_first_win', referenceId: matchId, events };
-      await changeGoldInTx(tx, bonus, firstWin.gold);
-      await changeItemsInTx(
-        tx,
-        bonus,
-        firstWin.items.map((i) => ({ itemId: i.item, delta: i.quantity })),
-      );
-      gold += firstWin.gold;
-    }
-  }
-  return gold;
+  const paid = issueGrantInTx(tx, issuer, context, grant);
+  // Under the player's row lock (taken by the settlement before this), so two settlements cannot both pay today's
+  // bonus.
+  const bonusesToday = firstWin
+    ? issuer.issue(
+        () => tx.$queryRaw<Array<{ n: number }>>`
+          SELECT count(*)::int AS n FROM ledger_entries
+          WHERE player_id = ${playerId}::uuid AND reason = 'match_first_win'
+            AND created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`,
+      )
+    : null;
+  const [, bonuses] = await Promise.all([Promise.all(paid), bonusesToday]);
+  if (!firstWin || (bonuses?.[0]?.n ?? 0) > 0) return grant.gold;
+  await Promise.all(issueGrantInTx(tx, issuer, { playerId, reason: 'match_first_win', referenceId: matchId, events }, firstWin));
+  return grant.gold + firstWin.gold;
 }
 
-async function lockRatingsInTx(tx: DbTransaction, playerIds: readonly string[]): Promise<Map<string, Glicko2Rating>> {
+/** Creates missing rating rows and locks both players' (in id order); the two statements are issued together. */
+async function lockRatingsInTx(
+  tx: DbTransaction,
+  issuer: StatementIssuer,
+  playerIds: readonly string[],
+): Promise<Map<string, Glicko2Rating>> {
   const ids = [...playerIds].sort();
-  await tx.$executeRaw`
-    INSERT INTO player_ratings (player_id, rating, rd, volatility)
-    SELECT id, ${GLICKO2_DEFAULT.rating}, ${GLICKO2_DEFAULT.rd}, ${GLICKO2_DEFAULT.volatility} FROM unnest(${ids}::uuid[]) AS id
-    ON CONFLICT (player_id) DO NOTHING`;
-  const rows = await tx.$queryRaw<Array<{ player_id: string; rating: number; rd: number; volatility: number }>>`
-    SELECT player_id::text, rating, rd, volatility FROM player_ratings WHERE player_id = ANY(${ids}::uuid[]) ORDER BY player_id FOR UPDATE`;
+  const created = issuer.issue(
+    () => tx.$executeRaw`
+      INSERT INTO player_ratings (player_id, rating, rd, volatility)
+      SELECT id, ${GLICKO2_DEFAULT.rating}, ${GLICKO2_DEFAULT.rd}, ${GLICKO2_DEFAULT.volatility} FROM unnest(${ids}::uuid[]) AS id
+      ON CONFLICT (player_id) DO NOTHING`,
+  );
+  const locked = issuer.issue(
+    () => tx.$queryRaw<Array<{ player_id: string; rating: number; rd: number; volatility: number }>>`
+      SELECT player_id::text, rating, rd, volatility FROM player_ratings WHERE player_id = ANY(${ids}::uuid[]) ORDER BY player_id FOR UPDATE`,
+  );
+  const [, rows] = await Promise.all([created, locked]);
   return new Map(rows.map((r) => [r.player_id, { rating: r.rating, rd: r.rd, volatility: r.volatility }]));
 }
 
-/** Settles a locked match whose replayed state has an outcome (the shared last step of both settlement paths). */
-async function settleLockedInTx(tx: DbTransaction, row: LockedMatch, actions: TranscriptEntry[], content: LoadedGameData): Promise<void> {
+/**
+ * Settles a locked match whose replayed state has an outcome (the shared last step of both settlement paths).
+ *
+ * Statements that do not read one another's answers are issued together: on a pipelined transaction they travel in
+ * one round trip and PostgreSQL runs them in the order sent (on a Prisma transaction the issuer sends them one after
+ * another). A settlement took about twenty round trips one statement at a time, holding the match's and both
+ * players' row locks throughout; now three (four with a first-win bonus). Returns once the last writes are issued,
+ * with `written` settling when they have run, so the caller can send what follows in the same round trip.
+ */
+async function settleLockedInTx(
+  tx: DbTransaction,
+  issuer: StatementIssuer,
+  row: LockedMatch,
+  actions: TranscriptEntry[],
+  content: LoadedGameData,
+): Promise<{ written: Promise<unknown> }> {
   const state = replayStored(row, actions);
   const outcome = state.outcome;
   if (outcome === null) throw new AppError('MATCH_NOT_OVER', 'the match has not ended', { matchId: row.id });
@@ -498,17 +538,21 @@ async function settleLockedInTx(tx: DbTransaction, row: LockedMatch, actions: Tr
   const results: Array<'win' | 'loss' | 'draw'> = players.map((_, seat) =>
     outcome.winner === null ? 'draw' : outcome.winner === seat ? 'win' : 'loss',
   );
-  const gold = new Map<string, number>();
-  for (const seat of ([0, 1] as const).slice().sort((x, y) => (players[x] < players[y] ? -1 : 1))) {
-    const playerId = players[seat];
-    await lockPlayerInTx(tx, playerId);
+  // Both player rows locked in id order (the ledger's lock order) before either changes, then the rewards, then (ranked)
+  // the ratings: all issued before the first await.
+  const order = ([0, 1] as const).slice().sort((x, y) => (players[x] < players[y] ? -1 : 1));
+  const locked = order.map((seat) => issuer.issue(() => lockPlayerInTx(tx, players[seat])));
+  const payments = order.map((seat) => {
     const result = results[seat];
     const grant = result === 'win' ? rewards.winner : result === 'loss' ? rewards.loser : rewards.draw;
-    gold.set(playerId, await payInTx(tx, playerId, row.id, grant, result === 'win' ? rewards.firstWinOfDay : null, events));
-  }
+    return payInTx(tx, issuer, players[seat], row.id, grant, result === 'win' ? rewards.firstWinOfDay : null, events);
+  });
+  const ratingsLocked = row.mode === 'ranked' ? lockRatingsInTx(tx, issuer, players) : null;
+  const [, paid, current] = await Promise.all([Promise.all(locked), Promise.all(payments), ratingsLocked]);
+  const gold = new Map(order.map((seat, i) => [players[seat], paid[i] ?? 0]));
+  const writes: Array<Promise<unknown>> = [];
   const ratings = new Map<string, { before: number; after: Glicko2Rating }>();
-  if (row.mode === 'ranked') {
-    const current = await lockRatingsInTx(tx, players);
+  if (current) {
     const a = current.get(players[0]) ?? GLICKO2_DEFAULT;
     const b = current.get(players[1]) ?? GLICKO2_DEFAULT;
     const scoreA = outcome.winner === null ? 0.5 : outcome.winner === 0 ? 1 : 0;
@@ -519,34 +563,47 @@ async function settleLockedInTx(tx: DbTransaction, row: LockedMatch, actions: Tr
       const id = players[seat];
       const next = seat === 0 ? na : nb;
       const r = results[seat];
-      await tx.$executeRaw`
+      writes.push(
+        issuer.issue(
+          () => tx.$executeRaw`
         UPDATE player_ratings SET rating = ${next.rating}, rd = ${next.rd}, volatility = ${next.volatility}, games = games + 1,
           wins = wins + ${r === 'win' ? 1 : 0}::int, losses = losses + ${r === 'loss' ? 1 : 0}::int, draws = draws + ${r === 'draw' ? 1 : 0}::int,
           updated_at = now()
-        WHERE player_id = ${id}::uuid`;
+        WHERE player_id = ${id}::uuid`,
+        ),
+      );
     }
   }
   for (const seat of [0, 1] as const) {
     const id = players[seat];
     const rating = ratings.get(id);
-    await tx.$executeRaw`
+    writes.push(
+      issuer.issue(
+        () => tx.$executeRaw`
       UPDATE match_players SET result = ${results[seat]}, gold_reward = ${gold.get(id) ?? 0}::int,
         rating_before = ${rating?.before ?? null}, rating_after = ${rating?.after.rating ?? null}, rd_after = ${rating?.after.rd ?? null}
-      WHERE match_id = ${row.id}::uuid AND player_id = ${id}::uuid`;
+      WHERE match_id = ${row.id}::uuid AND player_id = ${id}::uuid`,
+      ),
+    );
   }
   const transcript = transcriptOf(row, actions);
   const result = { winner: outcome.winner, reason, engineReason: outcome.reason, turns: outcome.turn };
-  await tx.$executeRaw`
+  writes.push(
+    issuer.issue(
+      () => tx.$executeRaw`
     UPDATE matches SET status = 'finished', winner_id = ${winnerId}::uuid, seed = ${row.seed_secret}, result = ${JSON.stringify(result)}::jsonb,
       transcript = ${JSON.stringify(transcript)}::jsonb, ended_at = now()
-    WHERE id = ${row.id}::uuid`;
-  await leaveMatchInTx(tx, { matchId: row.id });
+    WHERE id = ${row.id}::uuid`,
+    ),
+  );
+  writes.push(issuer.issue(() => leaveMatchInTx(tx, { matchId: row.id })));
   events.push({
     type: 'game_ended',
     key: row.id,
     payload: { matchId: row.id, winnerId, reason, seed: row.seed_secret ?? '', turns: outcome.turn },
   });
-  await appendEvents(tx, events);
+  writes.push(issuer.issue(() => appendEvents(tx, events)));
+  return { written: Promise.all(writes) };
 }
 
 const SETTLE_TIMEOUT_MS = 20_000;
@@ -562,12 +619,18 @@ export async function settleMatch(db: Db, matchId: string): Promise<Settlement> 
   const content = await getGameDataVersion(db, version);
   return inTransaction(
     db,
-    async (tx) => {
-      const row = await lockMatchInTx(tx, matchId);
+    async (tx, issuer) => {
+      // The actions are read with the lock (behind it, in one round trip); unused when the match is over already.
+      const [row, actions] = await Promise.all([
+        issuer.issue(() => lockMatchInTx(tx, matchId)),
+        issuer.issue(() => readActions(tx, matchId)),
+      ]);
       if (row.status === 'finished' || row.status === 'aborted') return { settled: false, result: await readResultInTx(tx, matchId) };
       if (row.status !== 'in_progress') throw new AppError('MATCH_NOT_OVER', 'the match has not started', { matchId });
-      await settleLockedInTx(tx, row, await readActions(tx, matchId), content);
-      return { settled: true, result: await readResultInTx(tx, matchId) };
+      const { written } = await settleLockedInTx(tx, issuer, row, actions, content);
+      // The result is read behind the settlement's writes, in the same round trip.
+      const [, result] = await Promise.all([written, issuer.issue(() => readResultInTx(tx, matchId))]);
+      return { settled: true, result };
     },
     { connectTimeoutMs: SETTLE_TIMEOUT_MS },
   );
@@ -628,7 +691,8 @@ export async function settleAbandonedMatch(db: Db, input: { matchId: string; sta
         added.push({ matchId: row.id, seq: actions.length + added.length, at, action });
       }
       await appendMatchActions(tx, added);
-      await settleLockedInTx(tx, row, [...actions, ...added.map((a) => ({ at: a.at, action: a.action }))], content);
+      const entries = [...actions, ...added.map((a) => ({ at: a.at, action: a.action }))];
+      await (await settleLockedInTx(tx, sequentialIssuer(), row, entries, content)).written;
       return { settled: true, result: await readResultInTx(tx, input.matchId) };
     },
     { timeout: SETTLE_TIMEOUT_MS, maxWait: SETTLE_TIMEOUT_MS },

@@ -19,6 +19,7 @@ import { AppError } from '@harvest/shared/errors';
 import { applyBattle, chooseGreedyAction, createBattle, createRngFromSeed, verifyTranscript, viewBattle } from '@harvest/shared/rules';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repoGameData } from '../gamedata/helpers.ts';
+import { countSocketWrites } from '../socket-writes.ts';
 
 const database = useTestDatabase();
 let content: LoadedGameData;
@@ -128,6 +129,35 @@ describe('matches', () => {
     expect(ladder.entries).toHaveLength(1);
     const rest = await listLadder(db, { limit: 5, cursor: ladder.nextCursor ?? undefined });
     expect(rest.entries.map((e) => e.rank)).toEqual([2]);
+  });
+
+  it('settles a ranked match in five round trips, bonus included (one statement at a time took over twenty)', async () => {
+    const { db } = database;
+    const [a, b] = [await newPlayer(), await newPlayer()];
+    const created = await createMatch(db, {
+      mode: 'ranked',
+      seats: [
+        { playerId: a.id, deckId: a.deckId },
+        { playerId: b.id, deckId: b.deckId },
+      ],
+      content,
+      seed: SEED,
+    });
+    // Opens the pipelined pools' connections and loads the match's content version, so only the settlement is counted.
+    await expect(settleMatch(db, created.matchId)).rejects.toMatchObject({ code: 'MATCH_NOT_OVER' });
+    await playOut(created.matchId, SEED);
+    const { writes, value } = await countSocketWrites(() => settleMatch(db, created.matchId));
+    expect(value.settled).toBe(true);
+    const match = await db.match.findUniqueOrThrow({ where: { id: created.matchId } });
+    expect(match.winnerId).not.toBeNull();
+    // One for the content version, then: BEGIN with the lock and the actions; both players' locks, rewards and
+    // ratings; the winner's first-win bonus; the last writes with the result; COMMIT.
+    expect(writes).toBeLessThanOrEqual(6);
+    const ledger = await db.ledgerEntry.findMany({ where: { referenceId: created.matchId, asset: 'gold' } });
+    expect(ledger.filter((l) => l.reason === 'match_first_win')).toHaveLength(1);
+    expect(await db.cardInstance.count({ where: { id: { in: [...a.cardIds, ...b.cardIds] }, state: 'in_game', matchId: null } })).toBe(40);
+    expect(await db.outboxEvent.count({ where: { key: created.matchId, type: 'game_ended' } })).toBe(1);
+    expect((await getRating(db, match.winnerId as string)).games).toBe(1);
   });
 
   it('refuses an illegal deck naming its owner and changes nothing', async () => {

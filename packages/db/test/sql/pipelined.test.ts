@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Socket } from 'node:net';
 import { createDb, type OutboxEventInput, pipelinedReader, runPipelined, sendLockedChangesInTx } from '@harvest/db';
 import { useTestDatabase } from '@harvest/db/testing';
 import { describe, expect, it } from 'vitest';
+import { countSocketWrites } from '../socket-writes.ts';
 
 const database = useTestDatabase();
 
@@ -71,20 +71,7 @@ describe('pipelined transactions (plain pg, statements sent back to back)', () =
         await tx.commit();
       });
     await transaction();
-    const socket = Socket.prototype as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
-    const original = { _write: socket._write, _writev: socket._writev };
-    let writes = 0;
-    for (const name of ['_write', '_writev'] as const) {
-      socket[name] = function (this: unknown, ...args: unknown[]) {
-        writes++;
-        return original[name].apply(this, args);
-      };
-    }
-    try {
-      await transaction();
-    } finally {
-      Object.assign(socket, original);
-    }
+    const { writes } = await countSocketWrites(transaction);
     // One statement a write would be four (BEGIN, two updates, COMMIT).
     expect(writes).toBe(1);
     expect(await state(playerId)).toMatchObject({ gold: 98, wheat: 8 });
