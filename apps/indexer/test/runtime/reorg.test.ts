@@ -56,6 +56,7 @@ describe('indexer under random reorgs', () => {
 
   it('follows 1,000 transfers with reorgs up to depth 6: mirror = ownerOf, no duplicate, game follows', async () => {
     const seed = Number(process.env.INDEXER_REORG_SEED ?? Date.now() % 1_000_000);
+    process.stdout.write(`indexer reorg test seed ${seed} (INDEXER_REORG_SEED=${seed} replays the same chain)\n`);
     const random = prng(seed);
     const db = database.db;
     const { deployments, rpcUrl } = chain;
