@@ -156,8 +156,7 @@ export async function joinMatchInTx(
   input: { playerId: string; matchId: string; cardIds: readonly string[] },
 ): Promise<LockedCard[]> {
   checkMatchId(input.matchId);
-  const cards = await lockCardsInTx(tx, input.cardIds, { ownerId: input.playerId });
-  return applyMoveInTx(tx, cards, 'join_match', { matchId: input.matchId });
+  return joinLockedCardsInTx(tx, await lockCardsInTx(tx, input.cardIds, { ownerId: input.playerId }), input);
 }
 
 /**

@@ -62,19 +62,24 @@ async function playOut(matchId: string, seed: string): Promise<void> {
 
 const SEED = 'ab'.repeat(32);
 
+/** A ranked match of two players' starter decks, with {@link SEED}. */
+function rankedMatch(a: { id: string; deckId: string }, b: { id: string; deckId: string }) {
+  return createMatch(database.db, {
+    mode: 'ranked',
+    seats: [
+      { playerId: a.id, deckId: a.deckId },
+      { playerId: b.id, deckId: b.deckId },
+    ],
+    content,
+    seed: SEED,
+  });
+}
+
 describe('matches', () => {
   it('locks both decks in_match, settles exactly once with rewards, ratings, released cards and a replayable transcript', async () => {
     const { db } = database;
     const [a, b] = [await newPlayer(), await newPlayer()];
-    const created = await createMatch(db, {
-      mode: 'ranked',
-      seats: [
-        { playerId: a.id, deckId: a.deckId },
-        { playerId: b.id, deckId: b.deckId },
-      ],
-      content,
-      seed: SEED,
-    });
+    const created = await rankedMatch(a, b);
     expect(await db.cardInstance.count({ where: { matchId: created.matchId, state: 'in_match' } })).toBe(40);
     await expect(
       createMatch(db, {
@@ -134,15 +139,7 @@ describe('matches', () => {
   it('settles a ranked match in five round trips, bonus included (one statement at a time took over twenty)', async () => {
     const { db } = database;
     const [a, b] = [await newPlayer(), await newPlayer()];
-    const created = await createMatch(db, {
-      mode: 'ranked',
-      seats: [
-        { playerId: a.id, deckId: a.deckId },
-        { playerId: b.id, deckId: b.deckId },
-      ],
-      content,
-      seed: SEED,
-    });
+    const created = await rankedMatch(a, b);
     // Opens the pipelined pools' connections and loads the match's content version, so only the settlement is counted.
     await expect(settleMatch(db, created.matchId)).rejects.toMatchObject({ code: 'MATCH_NOT_OVER' });
     await playOut(created.matchId, SEED);
