@@ -8,6 +8,7 @@
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { type Bot, createBot } from '@harvest/bot';
+import { retried, sleep } from './retry.ts';
 
 interface Options {
   apiUrl: string;
@@ -25,7 +26,6 @@ const options = workerData as Options;
 const port = parentPort;
 if (!port) throw new Error('load-worker runs as a worker thread of bench/load.ts');
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const players: Array<{ bot: Bot; phase: 'queued' | 'playing' | 'stopped' }> = [];
 const loops: Promise<void>[] = [];
 const counters = { matches: 0, refused: 0, errors: 0, lastError: '' };
@@ -43,17 +43,6 @@ new PerformanceObserver((list) => {
     gcPauses.push({ ms: entry.duration, major: kind === constants.NODE_PERFORMANCE_GC_MAJOR });
   }
 }).observe({ entryTypes: ['gc'] });
-
-async function retried<T>(work: () => Promise<T>, attempts = 6): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await work();
-    } catch (error) {
-      if (i >= attempts) throw error;
-      await sleep(250 * 2 ** i);
-    }
-  }
-}
 
 async function newPlayer(): Promise<void> {
   const bot = await retried(async () => {

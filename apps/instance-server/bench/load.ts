@@ -46,6 +46,7 @@ import { createTestDatabase, type TestDatabase } from '@harvest/db/testing';
 import { z } from 'zod';
 import { CHAIN_ID, createTestApp, DOMAIN, URI } from '../../game-api/test/helpers.ts';
 import { freePort, newPrefix, seedRepoGameData, startChild, testEnv } from '../test/helpers.ts';
+import { retried, sleep } from './retry.ts';
 
 const flagsSchema = z.object({
   only: z.enum(['battle', 'farm']).optional(),
@@ -107,7 +108,6 @@ const BOT_YOUNG_GENERATION_MB = 24;
 const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const CLOCK_TICKS = 100;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -231,18 +231,6 @@ function bucketP99(before: Buckets, after: Buckets): number {
   if (total <= 0) return Number.NaN;
   const bound = bounds.find((b) => (after.get(b) ?? 0) - (before.get(b) ?? 0) >= total * 0.99);
   return (bound ?? Number.POSITIVE_INFINITY) * 1000;
-}
-
-/** Retries `work` a few times with backoff: game-api answers 503 when its database pool is busy at a burst of sign-ins. */
-async function retried<T>(work: () => Promise<T>, attempts = 6): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await work();
-    } catch (error) {
-      if (i >= attempts) throw error;
-      await sleep(250 * 2 ** i);
-    }
-  }
 }
 
 /**
