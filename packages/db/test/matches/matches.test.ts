@@ -2,9 +2,7 @@ import {
   appendMatchActions,
   beginMatch,
   claimMatch,
-  createDeck,
   createMatch,
-  ensureStarterGrant,
   findAbandonedMatches,
   getActiveGameData,
   getRating,
@@ -16,10 +14,11 @@ import {
 } from '@harvest/db';
 import { useTestDatabase } from '@harvest/db/testing';
 import { AppError } from '@harvest/shared/errors';
-import { applyBattle, chooseGreedyAction, createBattle, createRngFromSeed, verifyTranscript, viewBattle } from '@harvest/shared/rules';
+import { createBattle, createRngFromSeed, verifyTranscript } from '@harvest/shared/rules';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repoGameData } from '../gamedata/helpers.ts';
 import { countSocketWrites } from '../socket-writes.ts';
+import { newPlayer as createPlayer, rankedMatch as createRankedMatch, playOut as playMatchOut } from './helpers.ts';
 
 const database = useTestDatabase();
 let content: LoadedGameData;
@@ -29,51 +28,14 @@ beforeAll(async () => {
   content = await getActiveGameData(database.db);
 });
 
-async function newPlayer(): Promise<{ id: string; deckId: string; cardIds: string[] }> {
-  const { db } = database;
-  const player = await db.player.create({ data: {} });
-  const grant = await ensureStarterGrant(db, player.id);
-  const cardIds = grant.granted ? grant.cardIds : [];
-  const deck = await createDeck(db, { playerId: player.id, name: 'starter', cardIds, content });
-  return { id: player.id, deckId: deck.id, cardIds };
-}
-
-/** Plays the match to its end with the greedy AI, storing every action like a room would. */
-async function playOut(matchId: string, seed: string): Promise<void> {
-  const { db } = database;
-  const record = await claimMatch(db, { matchId, roomId: 'room-test' });
-  const rng = createRngFromSeed(seed);
-  let now = 1_800_000_000_000;
-  const started = createBattle(record.setup, { rng, now });
-  if (!started.ok) throw new Error(started.violation.message);
-  await beginMatch(db, { matchId, startedAtMs: now });
-  let state = started.state;
-  const rows = [];
-  for (let seq = 0; state.outcome === null; seq++) {
-    now += 500;
-    const action = chooseGreedyAction(viewBattle(state, state.active), state.cards);
-    const step = applyBattle(state, action, { rng, now });
-    if (!step.ok) throw new Error(step.violation.code);
-    state = step.state;
-    rows.push({ matchId, seq, at: now, action });
-  }
-  await appendMatchActions(db, rows);
-}
+const newPlayer = () => createPlayer(database.db, content);
+const playOut = (matchId: string, seed: string) => playMatchOut(database.db, matchId, seed);
 
 const SEED = 'ab'.repeat(32);
 
 /** A ranked match of two players' starter decks, with {@link SEED}. */
-function rankedMatch(a: { id: string; deckId: string }, b: { id: string; deckId: string }) {
-  return createMatch(database.db, {
-    mode: 'ranked',
-    seats: [
-      { playerId: a.id, deckId: a.deckId },
-      { playerId: b.id, deckId: b.deckId },
-    ],
-    content,
-    seed: SEED,
-  });
-}
+const rankedMatch = (a: { id: string; deckId: string }, b: { id: string; deckId: string }) =>
+  createRankedMatch(database.db, content, a, b, SEED);
 
 describe('matches', () => {
   it('locks both decks in_match, settles exactly once with rewards, ratings, released cards and a replayable transcript', async () => {
