@@ -101,15 +101,18 @@ function runVitest(env: NodeJS.ProcessEnv, extra: string[]): Tally {
   }
   const report = JSON.parse(readFileSync(out, 'utf8')) as VitestReport;
   const failures: string[] = [];
+  let brokenFiles = 0;
   for (const file of report.testResults) {
     const where = relative(ROOT, file.name);
     // A file that fails to load has no test results; count each such file as a failure so it cannot hide.
-    if (file.status === 'failed' && file.assertionResults.length === 0) failures.push(`${where}: ${firstLine(file.message)}`);
+    if (file.status === 'failed' && file.assertionResults.length === 0) {
+      brokenFiles++;
+      failures.push(`${where}: ${firstLine(file.message)}`);
+    }
     for (const test of file.assertionResults) {
       if (test.status === 'failed') failures.push(`${where} > ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
     }
   }
-  const brokenFiles = report.testResults.filter((file) => file.status === 'failed' && file.assertionResults.length === 0).length;
   const failed = report.numFailedTests + brokenFiles;
   if (failed === 0 && result.status !== 0) {
     return { runner: 'vitest', passed: report.numPassedTests, failed: 1, seconds, failures: [`vitest exited ${result.status}`] };

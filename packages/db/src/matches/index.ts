@@ -517,8 +517,9 @@ async function lockRatingsInTx(
  * Statements that do not read one another's answers are issued together: on a pipelined transaction they travel in
  * one round trip and PostgreSQL runs them in the order sent (on a Prisma transaction the issuer sends them one after
  * another). A settlement took about twenty round trips one statement at a time, holding the match's and both
- * players' row locks throughout; now three (four with a first-win bonus). Returns once the last writes are issued,
- * with `written` settling when they have run, so the caller can send what follows in the same round trip.
+ * players' row locks throughout; with settleMatch's first (lock and actions) it is now three before COMMIT (four
+ * with a first-win bonus). Returns once the last writes are issued, with `written` settling when they have run, so
+ * the caller can send what follows in the same round trip.
  */
 async function settleLockedInTx(
   tx: DbTransaction,
