@@ -37,8 +37,32 @@ export interface Realtime {
   close(): Promise<void>;
 }
 
+/**
+ * @colyseus/core loads @pm2/io (for PM2's dashboard) when its matchmaker starts, and loading it starts PM2's agent
+ * in this process: it logs and swallows unhandled rejections and uncaught exceptions (Node would end the process, and
+ * the match sweeper relies on processes that die), wraps the http module, opens an inspector session, and reads every
+ * libuv handle each second (at 3,000 clients a 5-35 ms pause each time, ~1% of the process's time in the load test's
+ * profile). This server reports through /metrics and its logs, not PM2. So the agent is loaded here first and
+ * stopped (Colyseus gets the same instance; its two metrics are then recorded, never sent), and the process
+ * listeners it added are removed: its own `destroy()` misses them (it removes other functions than it added).
+ */
+async function stopPm2Agent(): Promise<void> {
+  const events = ['uncaughtException', 'unhandledRejection'];
+  // Through the plain emitter interface: the same calls, without process's per-event overloads.
+  const emitter: NodeJS.EventEmitter = process;
+  const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]));
+  const { default: agent } = await import('@pm2/io');
+  agent.destroy();
+  for (const event of events) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)?.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
+    }
+  }
+}
+
 /** Builds and starts the realtime server; resolves once it listens. */
 export async function startRealtime(options: RealtimeOptions): Promise<Realtime> {
+  await stopPm2Agent();
   const httpServer = createServer();
   // Liveness pings spread over the interval (./transport.ts), not all clients in one turn of the event loop.
   const transport = new StaggeredPingTransport({
