@@ -30,7 +30,8 @@
  *
  *   node bench/load.ts [--only battle|farm] [--steps 200,400,800] [--step-seconds 20] [--settle-seconds 90] [--stagger-seconds 120]
  *     [--think-min 1000] [--think-max 3000] [--limit-ms 50] [--keep-going] [--farm-visitors 100] [--farm-seconds 30]
- *     [--farm-action-seconds 3] [--sign-in-concurrency 16] [--workers 2] [--pin] [--server-cpu-prof <dir>]
+ *     [--farm-action-seconds 3] [--sign-in-concurrency 16] [--workers 2] [--client-websocket ws|undici] [--pin]
+ *     [--server-cpu-prof <dir>]
  *     [--server-node-options "<node flags>"]
  */
 import { type ChildProcess, execFileSync } from 'node:child_process';
@@ -67,6 +68,7 @@ const flagsSchema = z.object({
   'farm-action-seconds': z.coerce.number().positive().default(3),
   'sign-in-concurrency': z.coerce.number().int().min(1).default(16),
   workers: z.coerce.number().int().min(1).max(16).default(2),
+  'client-websocket': z.enum(['ws', 'undici']).default('ws'),
   pin: z.boolean().default(false),
   'server-cpu-prof': z.string().min(1).optional(),
   'server-node-options': z.string().min(1).optional(),
@@ -87,6 +89,7 @@ const { values } = parseArgs({
     'farm-action-seconds': { type: 'string' },
     'sign-in-concurrency': { type: 'string' },
     workers: { type: 'string' },
+    'client-websocket': { type: 'string' },
     pin: { type: 'boolean' },
     'server-cpu-prof': { type: 'string' },
     'server-node-options': { type: 'string' },
@@ -355,6 +358,10 @@ function startBotWorker(stack: Stack): BotWorker {
     // the bot threads' scavenges took 30-60 ms each (max 236 ms) at 3,000 clients, and every bot of the thread read its
     // answer that much later: the round-trip p99 measured the load generator's garbage collector.
     resourceLimits: { maxYoungGenerationSizeMb: BOT_YOUNG_GENERATION_MB },
+    // @colyseus/sdk connects with the global WebSocket when there is one (Node's, from undici) and with the `ws`
+    // package otherwise. Without the global in the bot threads it takes `ws`: the bots then cost less CPU and garbage
+    // per message on the cores they share with the server (README). `--client-websocket undici` keeps Node's.
+    ...(flags['client-websocket'] === 'ws' ? { execArgv: ['--no-experimental-websocket'] } : {}),
     workerData: {
       apiUrl: stack.apiUrl,
       serverUrl: stack.serverUrl,
@@ -387,7 +394,7 @@ async function battles(stack: Stack): Promise<void> {
 
   print('');
   print(
-    `battles: casual, guest bots in ${flags.workers} worker thread(s), think ${flags['think-min']}-${flags['think-max']} ms before each intent, first queue staggered over ${flags['stagger-seconds']} s, p99 limit ${flags['limit-ms']} ms`,
+    `battles: casual, guest bots in ${flags.workers} worker thread(s) (${flags['client-websocket']} WebSocket), think ${flags['think-min']}-${flags['think-max']} ms before each intent, first queue staggered over ${flags['stagger-seconds']} s, p99 limit ${flags['limit-ms']} ms`,
   );
   print(
     '| clients | in battle | signed in (s) | seated (s) | intents | p50 ms | p99 ms | max ms | server CPU % | server loop p99 ms | server intent/store p99 ms (bucket bound) | bench CPU % | machine busy/steal % | bot loops p99 ms | PG commit p50/p99 ms | matches | errors | load avg |',
