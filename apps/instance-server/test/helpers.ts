@@ -84,9 +84,12 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** An instance server as a child process (for crash and multi-process tests); resolves once it answers /healthz. */
-export async function startChild(env: Record<string, string>, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...NODE_FLAGS, SERVER_ENTRY], {
+/**
+ * An instance server as a child process (for crash and multi-process tests); resolves once it answers /healthz.
+ * `nodeArgs` go to node after NODE_FLAGS (the load test's --server-node-options: V8 flags that NODE_OPTIONS refuses).
+ */
+export async function startChild(env: Record<string, string>, port: number, nodeArgs: readonly string[] = []): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...nodeArgs, SERVER_ENTRY], {
     env: { ...process.env, ...env, INSTANCE_SERVER_PORT: String(port), INSTANCE_PUBLIC_ADDRESS: `127.0.0.1:${port}` },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
