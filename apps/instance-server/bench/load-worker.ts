@@ -2,8 +2,9 @@
  * A worker thread of the load test (bench/load.ts): it owns a share of the bots, so that no single client event loop
  * (and its garbage collector) holds thousands of connections and adds its own pauses to the round trips measured.
  * Messages in: `add` { count }, `measure` { on }, `stop`. Messages out: `status` every 250 ms { playing, players,
- * matches, refused, errors, lastError }, `added` once an `add` is done, `samples` { roundTrips, loopP99Ms, gcPauses } when a
- * measurement ends, `stopped`.
+ * matches, refused, errors, lastError }, `added` once an `add` is done, `samples` { roundTrips, sentAt, loopP99Ms, gcPauses }
+ * when a measurement ends (sentAt[i]: when round trip i began, ms since the epoch, so that the bench can tell a tail
+ * spread over the step from one burst), `stopped`.
  */
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -30,6 +31,7 @@ const players: Array<{ bot: Bot; phase: 'queued' | 'playing' | 'stopped' }> = []
 const loops: Promise<void>[] = [];
 const counters = { matches: 0, refused: 0, errors: 0, lastError: '' };
 let roundTrips: number[] = [];
+let sentAt: number[] = [];
 let measuring = false;
 let stopping = false;
 const loop = monitorEventLoopDelay({ resolution: 10 });
@@ -55,7 +57,10 @@ async function newPlayer(): Promise<void> {
         return options.thinkMin + Math.random() * options.thinkSpan;
       },
       onRoundTrip: (ms) => {
-        if (measuring) roundTrips.push(ms);
+        if (measuring) {
+          roundTrips.push(ms);
+          sentAt.push(Date.now() - ms);
+        }
       },
     });
     await created.signIn();
@@ -117,12 +122,13 @@ port.on('message', (message: Incoming) => {
   } else if (message.type === 'measure') {
     if (message.on) {
       roundTrips = [];
+      sentAt = [];
       gcPauses = [];
       loop.reset();
       measuring = true;
     } else {
       measuring = false;
-      port.postMessage({ type: 'samples', roundTrips, loopP99Ms: loop.percentile(99) / 1e6, gcPauses });
+      port.postMessage({ type: 'samples', roundTrips, sentAt, loopP99Ms: loop.percentile(99) / 1e6, gcPauses });
     }
   } else {
     stopping = true;

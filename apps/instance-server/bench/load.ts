@@ -193,16 +193,19 @@ function cpuMeter(pid: number) {
 type Buckets = Map<number, number>;
 
 /**
- * The server's own view (from /metrics): the event-loop delay p99 (ms) since the previous scrape (prom-client's
+ * The server's own view (from /metrics): the event-loop delay p99 and max (ms) since the previous scrape (prom-client's
  * default metrics keep a delay histogram that each scrape reads and resets), and the intent and transcript-store
  * histograms (cumulative: a step's p99 comes from the difference of two scrapes).
  */
 async function serverMetrics(
   serverUrl: string,
-): Promise<{ loop: number; intent: Buckets; store: Buckets; gc: Map<string, { count: number; seconds: number }> }> {
+): Promise<{ loop: number; loopMax: number; intent: Buckets; store: Buckets; gc: Map<string, { count: number; seconds: number }> }> {
   const text = await (await fetch(`${serverUrl}/metrics`)).text();
   const lines = text.split('\n');
-  const line = lines.find((l) => l.startsWith('nodejs_eventloop_lag_p99_seconds'));
+  const seconds = (name: string) => {
+    const line = lines.find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+    return line ? Number(line.split(' ').at(-1)) * 1000 : Number.NaN;
+  };
   const buckets = (name: string): Buckets => {
     const out: Buckets = new Map();
     for (const l of lines) {
@@ -223,7 +226,8 @@ async function serverMetrics(
     gc.set(match[2] as string, entry);
   }
   return {
-    loop: line ? Number(line.split(' ').at(-1)) * 1000 : Number.NaN,
+    loop: seconds('nodejs_eventloop_lag_p99_seconds'),
+    loopMax: seconds('nodejs_eventloop_lag_max_seconds'),
     intent: buckets('battle_intent_seconds'),
     store: buckets('battle_transcript_store_seconds'),
     gc,
@@ -277,6 +281,27 @@ function commitProbe(db: TestDatabase['db']): { stop(): Promise<number[]> } {
       return times.sort((a, b) => a - b);
     },
   };
+}
+
+/**
+ * The round trips over the limit, and the most of them that began within any one second of the step, from when
+ * (s into the step). A tail spread over the step is load; most of it in one second is a stall. At 3,000 clients here
+ * that second held a major GC cycle of the server: 140-225 ms of incremental marking on its main thread and
+ * 0.8-1.2 s of concurrent marking on the 2 cores the bots and PostgreSQL share (V8's --trace-gc-nvp), the event
+ * loop blocked for up to 236 ms at a time, and most of the step's slow round trips (README).
+ */
+function worstSecond(samples: ReadonlyArray<{ roundTrips: number[]; sentAt: number[] }>, limitMs: number, stepStart: number) {
+  const over = samples.flatMap((s) => s.sentAt.filter((_, i) => (s.roundTrips[i] as number) >= limitMs)).sort((a, b) => a - b);
+  let worst = 0;
+  let from = Number.NaN;
+  for (let i = 0, j = 0; j < over.length; j++) {
+    while ((over[j] as number) - (over[i] as number) >= 1000) i++;
+    if (j - i + 1 > worst) {
+      worst = j - i + 1;
+      from = ((over[i] as number) - stepStart) / 1000;
+    }
+  }
+  return { over: over.length, worst, from };
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -452,6 +477,7 @@ async function battles(stack: Stack): Promise<void> {
       const meter = cpuMeter(pid);
       const serverBefore = await serverMetrics(stack.serverUrl);
       const probe = commitProbe(stack.db.db);
+      const stepStart = Date.now();
       for (const w of workers) w.worker.postMessage({ type: 'measure', on: true });
       await sleep(flags['step-seconds'] * 1000);
       const samples = await Promise.all(
@@ -482,6 +508,10 @@ async function battles(stack: Stack): Promise<void> {
       });
       print(
         `  server GC pauses in the step (count x mean ms): ${gcBetween(serverBefore.gc, server.gc)}; bot threads: ${botGc.join(' / ')}`,
+      );
+      const slow = worstSecond(samples as unknown as Array<{ roundTrips: number[]; sentAt: number[] }>, flags['limit-ms'], stepStart);
+      print(
+        `  round trips over ${flags['limit-ms']} ms: ${slow.over} (${((slow.over / Math.max(1, sorted.length)) * 100).toFixed(2)}%), ${slow.worst} of them begun within one second${slow.worst > 0 ? ` (from ${slow.from.toFixed(1)} s into the step)` : ''}; server event-loop delay max ${server.loopMax.toFixed(0)} ms`,
       );
       if (total('errors') > errorsBefore && lastError) print(`  last error: ${lastError}`);
       if (p99 < flags['limit-ms'] && sorted.length > 0) passed.add(target);
