@@ -307,6 +307,26 @@ describe('playing cards', () => {
     mustApply(s, { type: 'play', seat: 0, uid: 'p0-h0', target: unitT('c') });
     expect(s).toEqual(before);
   });
+  it('copies only what an action changes and shares the rest with the state before', () => {
+    const s = makeBattle(ALL, [
+      { hand: ['grunt', 'bolt'], deck: ['grunt'], board: [boardUnit(grunt, 'g')] },
+      { deck: ['bolt'], board: [boardUnit(cactus, 'c')] },
+    ]);
+    const before = structuredClone(s);
+    const played = mustApply(s, { type: 'play', seat: 0, uid: 'p0-h0' }).state;
+    expect(played.seats[1]).toBe(s.seats[1]);
+    expect(played.seats[0].deck).toBe(s.seats[0].deck);
+    expect(played.seats[0].graveyard).toBe(s.seats[0].graveyard);
+    expect(played.seats[0].hand).not.toBe(s.seats[0].hand);
+    expect(played.seats[0].board[0]).toBe(s.seats[0].board[0]);
+    const attacked = mustApply(played, { type: 'attack', seat: 0, attacker: 'g', target: unitT('c') }).state;
+    expect(attacked.seats[0].hand).toBe(played.seats[0].hand);
+    expect(attacked.seats[1].deck).toBe(played.seats[1].deck);
+    expect(attacked.seats[1].board[0]).not.toBe(played.seats[1].board[0]);
+    expect(attacked).not.toHaveProperty('own');
+    expect(s).toEqual(before);
+    expect(played.seats[0].board.map((u) => u.canAttack)).toEqual([true, false]);
+  });
 });
 
 describe('turns', () => {

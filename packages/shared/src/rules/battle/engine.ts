@@ -43,6 +43,13 @@ export const TOKEN_UID_PREFIX = 'token:';
 
 const NO_KEYWORDS: Keywords = Object.freeze({});
 
+/**
+ * The next state while an action builds it, copy-on-write: it starts as a shallow copy of the input state that
+ * shares both seats, their zones and their units with it, and each part is copied the first time the action changes
+ * it (seatOf, zone, boardArray, boardUnits). The input state is never changed, and the parts an action does not
+ * touch are shared by both states: a play copies one seat, its hand and its board, not both seats' every zone.
+ * `own` says which parts this draft already copied (a bit per seat); it is dropped from the state returned.
+ */
 interface Draft {
   v: 1;
   config: BattleState['config'];
@@ -54,25 +61,83 @@ interface Draft {
   turnStartedAt: number;
   nextToken: number;
   outcome: BattleOutcome | null;
+  own: Owned;
 }
+
+/** Parts of a draft copied for it, a bit per seat (1: seat 0, 2: seat 1); `units`: the board's unit objects. */
+interface Owned {
+  seats: number;
+  deck: number;
+  hand: number;
+  board: number;
+  units: number;
+  graveyard: number;
+}
+
+type Zone = 'deck' | 'hand' | 'graveyard';
 
 /** The other seat. */
 export function opponentOf(seat: Seat): Seat {
   return seat === 0 ? 1 : 0;
 }
 
-function cloneSeat(p: SeatState): SeatState {
-  return {
-    ...p,
-    deck: p.deck.slice(),
-    hand: p.hand.slice(),
-    board: p.board.map((u) => ({ ...u })),
-    graveyard: p.graveyard.slice(),
-  };
+function draftOf(s: BattleState): Draft {
+  return { ...s, seats: [s.seats[0], s.seats[1]], own: { seats: 0, deck: 0, hand: 0, board: 0, units: 0, graveyard: 0 } };
 }
 
-function draftOf(s: BattleState): Draft {
-  return { ...s, seats: [cloneSeat(s.seats[0]), cloneSeat(s.seats[1])] };
+/** The draft's state as the action's result (without its bookkeeping). */
+function done(d: Draft, events: BattleEvent[]): BattleResult {
+  const { own: _own, ...state } = d;
+  return { ok: true, state, events };
+}
+
+/** The seat, copied for this draft the first time (its zones still shared until `zone`/`board*`). */
+function seatOf(d: Draft, seat: Seat): SeatState {
+  const bit = seat + 1;
+  if ((d.own.seats & bit) === 0) {
+    d.seats[seat] = { ...d.seats[seat] };
+    d.own.seats |= bit;
+  }
+  return d.seats[seat];
+}
+
+/** A seat's deck, hand or graveyard, copied for this draft the first time. */
+function zone(d: Draft, seat: Seat, z: Zone): CardRef[] {
+  const bit = seat + 1;
+  const p = seatOf(d, seat);
+  if ((d.own[z] & bit) === 0) {
+    p[z] = p[z].slice();
+    d.own[z] |= bit;
+  }
+  return p[z];
+}
+
+/** A seat's board array, copied for this draft the first time (to add or remove units; the units may be shared). */
+function boardArray(d: Draft, seat: Seat): Unit[] {
+  const bit = seat + 1;
+  const p = seatOf(d, seat);
+  if ((d.own.board & bit) === 0) {
+    p.board = p.board.slice();
+    d.own.board |= bit;
+  }
+  return p.board;
+}
+
+/** A seat's board with its units copied for this draft the first time (to change the units). */
+function boardUnits(d: Draft, seat: Seat): Unit[] {
+  const bit = seat + 1;
+  const board = boardArray(d, seat);
+  if ((d.own.units & bit) === 0) {
+    for (let i = 0; i < board.length; i++) board[i] = { ...(board[i] as Unit) };
+    d.own.units |= bit;
+  }
+  return board;
+}
+
+/** The unit with this id, copied for this draft (callers have checked that it exists). */
+function unitToChange(d: Draft, uid: string): Unit {
+  const found = findUnit(d, uid) as { seat: Seat; index: number };
+  return boardUnits(d, found.seat)[found.index] as Unit;
 }
 
 /** Keywords of a card definition (none for spells or unknown ids). */
@@ -132,7 +197,7 @@ function healHero(d: Draft, seat: Seat, amount: number, ev: BattleEvent[]): void
   const p = d.seats[seat];
   const healed = Math.min(amount, p.maxHealth - p.health);
   if (healed <= 0) return;
-  p.health += healed;
+  seatOf(d, seat).health += healed;
   ev.push({ type: 'healed', target: { kind: 'hero', seat }, amount: healed });
 }
 
@@ -143,12 +208,15 @@ function drain(d: Draft, seat: Seat, source: Unit, dealt: number, ev: BattleEven
 
 function damageHero(d: Draft, seat: Seat, amount: number, source: string | null, ev: BattleEvent[]): number {
   if (amount <= 0) return 0;
-  d.seats[seat].health -= amount;
+  seatOf(d, seat).health -= amount;
   ev.push({ type: 'damaged', target: { kind: 'hero', seat }, amount, source });
   return amount;
 }
 
-/** Damages a unit; Shield absorbs the whole hit. Returns the damage actually dealt (0 when absorbed). */
+/**
+ * Damages a unit (one of the draft's own copies: boardUnits, unitToChange); Shield absorbs the whole hit. Returns the
+ * damage actually dealt (0 when absorbed).
+ */
 function damageUnit(unit: Unit, amount: number, source: string | null, ev: BattleEvent[]): number {
   if (amount <= 0) return 0;
   if (unit.shield) {
@@ -173,7 +241,7 @@ function summon(d: Draft, seat: Seat, uid: string, def: CardDef, position: numbe
     canAttack: def.keywords.swift === true,
     token,
   };
-  d.seats[seat].board.splice(position, 0, unit);
+  boardArray(d, seat).splice(position, 0, unit);
   ev.push({ type: 'unit_summoned', seat, uid, def: def.id, position, token });
   return unit;
 }
@@ -186,18 +254,18 @@ function summonToken(d: Draft, seat: Seat, tokenId: string, position: number, ev
 }
 
 function draw(d: Draft, seat: Seat, count: number, ev: BattleEvent[]): void {
-  const p = d.seats[seat];
   for (let i = 0; i < count; i++) {
-    const card = p.deck.shift();
+    const p = seatOf(d, seat);
+    const card = p.deck.length > 0 ? zone(d, seat, 'deck').shift() : undefined;
     if (card === undefined) {
       p.fatigue += 1;
       ev.push({ type: 'fatigue', seat, damage: p.fatigue });
       damageHero(d, seat, p.fatigue, null, ev);
     } else if (p.hand.length >= d.config.handLimit) {
-      p.graveyard.push(card);
+      zone(d, seat, 'graveyard').push(card);
       ev.push({ type: 'card_burned', seat, uid: card.uid, def: card.def });
     } else {
-      p.hand.push(card);
+      zone(d, seat, 'hand').push(card);
       ev.push({ type: 'card_drawn', seat, uid: card.uid, def: card.def });
     }
   }
@@ -206,20 +274,23 @@ function draw(d: Draft, seat: Seat, count: number, ev: BattleEvent[]): void {
 /** Removes dead units (active side first, left to right), fills Sprout Seedlings, then checks the heroes. */
 function resolveDeaths(d: Draft, ev: BattleEvent[]): void {
   for (const seat of [d.active, opponentOf(d.active)] as const) {
-    const p = d.seats[seat];
-    if (!p.board.some((u) => u.health <= 0)) continue;
+    const board = d.seats[seat].board;
+    if (!board.some((u) => u.health <= 0)) continue;
     const survivors: Unit[] = [];
     const sprouts: number[] = [];
-    for (const unit of p.board) {
+    const graveyard = zone(d, seat, 'graveyard');
+    for (const unit of board) {
       if (unit.health > 0) {
         survivors.push(unit);
         continue;
       }
-      p.graveyard.push({ uid: unit.uid, def: unit.def });
+      graveyard.push({ uid: unit.uid, def: unit.def });
       ev.push({ type: 'unit_died', seat, uid: unit.uid, def: unit.def });
       if (keywordsOf(d.cards, unit.def).sprout) sprouts.push(survivors.length);
     }
-    p.board = survivors;
+    // A new array of the same units: the draft owns it, and its units exactly when it owned the ones before.
+    seatOf(d, seat).board = survivors;
+    d.own.board |= seat + 1;
     // Seedlings take the dead units' places, so they always fit (each replaces a unit that just left the board);
     // inserting left to right with offset i keeps the recorded positions valid.
     for (let i = 0; i < sprouts.length; i++) summonToken(d, seat, d.config.sproutToken, (sprouts[i] as number) + i, ev);
@@ -235,11 +306,11 @@ function startTurn(d: Draft, seat: Seat, now: number, ev: BattleEvent[]): void {
   d.turn += 1;
   d.active = seat;
   d.turnStartedAt = now;
-  const p = d.seats[seat];
+  const p = seatOf(d, seat);
   p.maxEnergy = Math.min(d.config.maxEnergy, p.maxEnergy + 1);
   p.energy = p.maxEnergy;
   ev.push({ type: 'turn_started', seat, turn: d.turn, maxEnergy: p.maxEnergy });
-  for (const unit of p.board) {
+  for (const unit of p.board.length > 0 ? boardUnits(d, seat) : p.board) {
     unit.canAttack = true;
     if (keywordsOf(d.cards, unit.def).bloom) {
       unit.attack += 1;
@@ -336,12 +407,14 @@ export function createBattle(setup: BattleSetup, ctx: RuleContext): BattleResult
     turnStartedAt: ctx.now,
     nextToken: 1,
     outcome: null,
+    // Every part was made here.
+    own: { seats: 3, deck: 3, hand: 3, board: 3, units: 3, graveyard: 3 },
   };
   const ev: BattleEvent[] = [{ type: 'battle_started', first }];
   draw(d, first, config.openingHand[0], ev);
   draw(d, opponentOf(first), config.openingHand[1], ev);
   startTurn(d, first, ctx.now, ev);
-  return { ok: true, state: d, events: ev };
+  return done(d, ev);
 }
 
 // ---- actions ----------------------------------------------------------------------------------------------------
@@ -379,9 +452,9 @@ function play(s: BattleState, a: Extract<BattleAction, { type: 'play' }>, ctx: R
   }
 
   const d = draftOf(s);
-  const me = d.seats[seat];
+  const me = seatOf(d, seat);
   const ev: BattleEvent[] = [];
-  me.hand.splice(handIndex, 1);
+  zone(d, seat, 'hand').splice(handIndex, 1);
   me.energy -= def.cost;
   ev.push(
     target ? { type: 'card_played', seat, uid: ref.uid, def: def.id, target } : { type: 'card_played', seat, uid: ref.uid, def: def.id },
@@ -392,29 +465,31 @@ function play(s: BattleState, a: Extract<BattleAction, { type: 'play' }>, ctx: R
     const volley = def.keywords.volley;
     if (volley !== undefined && volley > 0) {
       const foe = opponentOf(seat);
-      const enemies = d.seats[foe].board;
+      const enemies = d.seats[foe].board.length;
       // Index 0 is the enemy hero, 1.. the enemy units left to right.
-      const pick = ctx.rng.int(enemies.length + 1);
-      const dealt = pick === 0 ? damageHero(d, foe, volley, unit.uid, ev) : damageUnit(enemies[pick - 1] as Unit, volley, unit.uid, ev);
+      const pick = ctx.rng.int(enemies + 1);
+      const dealt =
+        pick === 0 ? damageHero(d, foe, volley, unit.uid, ev) : damageUnit(boardUnits(d, foe)[pick - 1] as Unit, volley, unit.uid, ev);
       drain(d, seat, unit, dealt, ev);
     }
   } else {
-    me.graveyard.push(ref);
+    zone(d, seat, 'graveyard').push(ref);
     const effect = def.effect;
     switch (effect.type) {
       case 'damage': {
         const t = target as Target;
         if (t.kind === 'hero') damageHero(d, t.seat, effect.amount, null, ev);
-        else damageUnit((findUnit(d, t.uid) as { unit: Unit }).unit, effect.amount, null, ev);
+        else damageUnit(unitToChange(d, t.uid), effect.amount, null, ev);
         break;
       }
       case 'heal': {
         const t = target as Target;
         if (t.kind === 'hero') healHero(d, t.seat, effect.amount, ev);
         else {
-          const unit = (findUnit(d, t.uid) as { unit: Unit }).unit;
-          const healed = Math.min(effect.amount, unit.maxHealth - unit.health);
+          const found = findUnit(d, t.uid) as { unit: Unit };
+          const healed = Math.min(effect.amount, found.unit.maxHealth - found.unit.health);
           if (healed > 0) {
+            const unit = unitToChange(d, t.uid);
             unit.health += healed;
             ev.push({ type: 'healed', target: t, amount: healed });
           }
@@ -425,7 +500,7 @@ function play(s: BattleState, a: Extract<BattleAction, { type: 'play' }>, ctx: R
         draw(d, seat, effect.count, ev);
         break;
       case 'buff': {
-        const unit = (findUnit(d, (target as { uid: string }).uid) as { unit: Unit }).unit;
+        const unit = unitToChange(d, (target as { uid: string }).uid);
         unit.attack += effect.attack;
         unit.health += effect.health;
         unit.maxHealth += effect.health;
@@ -440,7 +515,7 @@ function play(s: BattleState, a: Extract<BattleAction, { type: 'play' }>, ctx: R
     }
   }
   resolveDeaths(d, ev);
-  return { ok: true, state: d, events: ev };
+  return done(d, ev);
 }
 
 function attack(s: BattleState, a: Extract<BattleAction, { type: 'attack' }>): BattleResult {
@@ -469,14 +544,14 @@ function attack(s: BattleState, a: Extract<BattleAction, { type: 'attack' }>): B
 
   const d = draftOf(s);
   const ev: BattleEvent[] = [{ type: 'attacked', seat, attacker: attacker.uid, target }];
-  const myBoard = d.seats[seat].board;
+  const myBoard = boardUnits(d, seat);
   const att = myBoard[attackerIndex] as Unit;
   const power = attackOn(d.cards, myBoard, att);
   att.canAttack = false;
   if (defenderIndex < 0) {
     drain(d, seat, att, damageHero(d, foe, power, att.uid, ev), ev);
   } else {
-    const theirBoard = d.seats[foe].board;
+    const theirBoard = boardUnits(d, foe);
     const def = theirBoard[defenderIndex] as Unit;
     const counter = attackOn(d.cards, theirBoard, def);
     drain(d, seat, att, damageUnit(def, power, att.uid, ev), ev);
@@ -485,7 +560,7 @@ function attack(s: BattleState, a: Extract<BattleAction, { type: 'attack' }>): B
     if (thorns !== undefined && thorns > 0) drain(d, foe, def, damageUnit(att, thorns, def.uid, ev), ev);
   }
   resolveDeaths(d, ev);
-  return { ok: true, state: d, events: ev };
+  return done(d, ev);
 }
 
 /**
@@ -505,7 +580,7 @@ export function applyBattle(state: BattleState, action: BattleAction, ctx: RuleC
       const d = draftOf(state);
       const ev: BattleEvent[] = [];
       finish(d, opponentOf(seat), action.type, ev);
-      return { ok: true, state: d, events: ev };
+      return done(d, ev);
     }
     case 'end_turn':
     case 'timeout': {
@@ -515,7 +590,7 @@ export function applyBattle(state: BattleState, action: BattleAction, ctx: RuleC
       }
       const d = draftOf(state);
       const ev: BattleEvent[] = [];
-      const p = d.seats[seat];
+      const p = seatOf(d, seat);
       if (action.type === 'end_turn') {
         p.timeouts = 0;
         endTurn(d, 'end_turn', ctx.now, ev);
@@ -528,7 +603,7 @@ export function applyBattle(state: BattleState, action: BattleAction, ctx: RuleC
           endTurn(d, 'timeout', ctx.now, ev);
         }
       }
-      return { ok: true, state: d, events: ev };
+      return done(d, ev);
     }
     case 'play':
       if (seat !== state.active) return violation('NOT_YOUR_TURN', 'it is not your turn');
