@@ -109,20 +109,34 @@ function syncCards(
   }
 }
 
+function syncUnit(s: UnitSchema, u: Unit): void {
+  s.attack = u.attack;
+  s.health = u.health;
+  s.maxHealth = u.maxHealth;
+  s.shield = u.shield;
+  s.canAttack = u.canAttack;
+}
+
 function syncBoard(seat: SeatSchema, board: readonly Unit[]): void {
-  if (seat.board.length !== board.length || board.some((u, i) => seat.board[i]?.uid !== u.uid)) {
-    seat.board.splice(0, seat.board.length);
-    for (const u of board) seat.board.push(new UnitSchema({ ...u }));
-    return;
+  const target = seat.board;
+  // The engine never reorders a board: units leave (deaths) and arrive at a position (summons). So the units that
+  // stay keep their schema objects (and their place in the clients' state): the dead are removed, the new inserted,
+  // and only changed fields reach the patch. A board of any other shape is rebuilt.
+  for (let i = target.length - 1; i >= 0; i--) {
+    const uid = target[i]?.uid;
+    if (!board.some((u) => u.uid === uid)) target.splice(i, 1);
   }
-  board.forEach((u, i) => {
-    const s = seat.board[i] as UnitSchema;
-    s.attack = u.attack;
-    s.health = u.health;
-    s.maxHealth = u.maxHealth;
-    s.shield = u.shield;
-    s.canAttack = u.canAttack;
-  });
+  let i = 0;
+  for (; i < board.length; i++) {
+    const u = board[i] as Unit;
+    const s = target[i];
+    if (s?.uid === u.uid) syncUnit(s, u);
+    else if (target.length < board.length) target.splice(i, 0, new UnitSchema({ ...u }));
+    else break;
+  }
+  if (i === board.length && target.length === board.length) return;
+  target.splice(0, target.length);
+  for (const u of board) target.push(new UnitSchema({ ...u }));
 }
 
 function syncSeat(seat: SeatSchema, p: SeatState): void {
