@@ -6,8 +6,10 @@
  * copy from @harvest/db/testing, dropped at the end) with the repository's game data, a real game-api on loopback
  * (sign-in, starter grant, decks; its sign-in limits raised for the bench only), and the instance server as a child
  * process (`src/server.ts`), so its CPU is read on its own from /proc/<pid>/stat. The battle bots run in --workers
- * worker threads of this process (bench/load-worker.ts; default 2), so that no single client event loop and its
- * garbage collector pauses thousands of connections at once, on the same cores as the server: the server's CPU% is
+ * worker threads of this process (bench/load-worker.ts; default 4), so that no single client event loop and its
+ * garbage collector pauses thousands of connections at once (at 3,000 clients, 2 threads of 1,500 had major GC pauses
+ * of 84-237 ms mean and up to 437 ms, which the round trips measured; 4 threads of 750: 14-75 ms mean, at most 108
+ * ms, in this machine's runs), on the same cores as the server: the server's CPU% is
  * the figure that says how much of a core one process needs; the bench's own CPU% is printed beside it.
  *
  * Battles: guest bots (guests play casual) sign in, save a deck, join the hub and queue casual; the real matchmaker
@@ -30,7 +32,7 @@
  *
  *   node bench/load.ts [--only battle|farm] [--steps 200,400,800] [--step-seconds 20] [--settle-seconds 90] [--stagger-seconds 120]
  *     [--think-min 1000] [--think-max 3000] [--limit-ms 50] [--keep-going] [--farm-visitors 100] [--farm-seconds 30]
- *     [--farm-action-seconds 3] [--sign-in-concurrency 16] [--workers 2] [--client-websocket ws|undici] [--pin] [--server-priority]
+ *     [--farm-action-seconds 3] [--sign-in-concurrency 16] [--workers 4] [--client-websocket ws|undici] [--pin] [--server-priority]
  *     [--server-cpu-prof <dir>]
  *     [--server-node-options="<node flags>"]
  */
@@ -67,7 +69,7 @@ const flagsSchema = z.object({
   'farm-seconds': z.coerce.number().positive().default(30),
   'farm-action-seconds': z.coerce.number().positive().default(3),
   'sign-in-concurrency': z.coerce.number().int().min(1).default(16),
-  workers: z.coerce.number().int().min(1).max(16).default(2),
+  workers: z.coerce.number().int().min(1).max(16).default(4),
   'client-websocket': z.enum(['ws', 'undici']).default('ws'),
   pin: z.boolean().default(false),
   'server-priority': z.boolean().default(false),
