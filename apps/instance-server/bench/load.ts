@@ -356,6 +356,7 @@ async function startStack(): Promise<Stack> {
   const env = testEnv({
     databaseUrl: db.url,
     jwks: `${apiUrl}/.well-known/jwks.json`,
+    authRedisPrefix: api.redis.options.keyPrefix ?? '',
     prefix: newPrefix(),
     port,
     // The production clocks, not the tests' short ones: the heartbeat and the matchmaker cost what they cost.

@@ -25,6 +25,8 @@ export const envSchema = z.object({
   /** Must equal game-api's AUTH_ISSUER. */
   AUTH_ISSUER: z.string().min(1).default('http://127.0.0.1:3000'),
   AUTH_AUDIENCE: z.string().min(1).default('harvest'),
+  /** Key prefix of game-api's Redis connection, under which it records signed-out sessions (game-api uses none). */
+  AUTH_REDIS_PREFIX: z.string().max(100).default(''),
   /** Turn timer in seconds; default: the game data's (45). Stored in each match's setup, so replays agree. */
   BATTLE_TURN_SECONDS: z.coerce.number().int().min(1).max(600).optional(),
   /** Seconds a disconnected player has to come back before forfeiting; default: the game data's (60). */

@@ -5,7 +5,7 @@
  */
 
 import { matchMaker } from '@colyseus/core';
-import { createJwksCache, createTokenVerifier } from '@harvest/auth';
+import { createJwksCache, createTokenVerifier, REVOKED_SESSIONS_CHANNEL } from '@harvest/auth';
 import { createBusTransport, createConsumer } from '@harvest/bus';
 import { createDb, type Db } from '@harvest/db';
 import { createLogger, type Dependency, type Logger, postgresDependency, redisDependency } from '@harvest/service';
@@ -19,6 +19,7 @@ import { createActionWriter } from './matches/writer.ts';
 import { createMatchmaker, type Matchmaker } from './matchmaking/matchmaker.ts';
 import { notificationHandlers } from './notifications.ts';
 import { createWordFilter, type HubNotification, playerChannel, setServices } from './services.ts';
+import { createSessionRegistry } from './sessions.ts';
 
 /** Buckets (s) of the battle intent histograms: fine below the 50 ms round-trip target. */
 export const INTENT_BUCKETS_SECONDS = [0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.2, 0.5, 1, 2, 5];
@@ -44,6 +45,7 @@ export async function startInstanceServer(env: Env, options: { log?: Logger; db?
     redis: redisDependency(env.REDIS_URL),
   };
   const liveMatches = new Set<string>();
+  const sessions = createSessionRegistry();
   const verifier = createTokenVerifier({
     jwks: createJwksCache({ url: env.AUTH_JWKS_URL }),
     issuer: env.AUTH_ISSUER,
@@ -69,6 +71,7 @@ export async function startInstanceServer(env: Env, options: { log?: Logger; db?
     verifier,
     writer: createActionWriter(db, log),
     liveMatches,
+    sessions,
     chatFilter: createWordFilter(),
     config: {
       region: env.INSTANCE_REGION,
@@ -81,6 +84,7 @@ export async function startInstanceServer(env: Env, options: { log?: Logger; db?
       farmTickHz: env.FARM_TICK_HZ,
       battlePatchMs: env.BATTLE_PATCH_MS,
       redisPrefix: prefix,
+      authRedisPrefix: env.AUTH_REDIS_PREFIX,
     },
     notify,
     metrics,
@@ -95,6 +99,12 @@ export async function startInstanceServer(env: Env, options: { log?: Logger; db?
     http,
     ping: { intervalMs: env.INSTANCE_PING_INTERVAL_MS, maxRetries: env.INSTANCE_PING_MAX_RETRIES },
   });
+  // Sessions signed out at game-api lose their open connections here (sessions.ts).
+  const onRevoked = (sessionIds: unknown) => {
+    const dropped = Array.isArray(sessionIds) ? sessions.drop(sessionIds) : 0;
+    if (dropped > 0) log.info({ dropped }, 'connections of signed-out sessions dropped');
+  };
+  await matchMaker.presence.subscribe(REVOKED_SESSIONS_CHANNEL, onRevoked);
   // Bus events become hub notifications (one consumer group shared by every instance-server process).
   const busTransport = createBusTransport({ env: { ...env, OUTBOX_RELAY: 'off' }, redisUrl: env.REDIS_URL, log });
   const notifications = createConsumer({
@@ -124,6 +134,7 @@ export async function startInstanceServer(env: Env, options: { log?: Logger; db?
     matchmaker,
     keeper,
     async close() {
+      await matchMaker.presence.unsubscribe(REVOKED_SESSIONS_CHANNEL, onRevoked);
       await notifications.stop();
       await busTransport.close();
       await matchmaker.stop();

@@ -4,14 +4,15 @@
  * and rooms read them with {@link services}.
  */
 
-import { ServerError } from '@colyseus/core';
-import type { AccessClaims, TokenVerifier } from '@harvest/auth';
+import { type Client, ServerError } from '@colyseus/core';
+import { type AccessClaims, revokedSessionKey, type TokenVerifier } from '@harvest/auth';
 import type { Db } from '@harvest/db';
 import type { Logger } from '@harvest/service';
 import { AppError, toErrorResponse } from '@harvest/shared/errors';
 import type { Redis } from 'ioredis';
 import type { Histogram } from 'prom-client';
 import type { ActionWriter } from './matches/writer.ts';
+import type { SessionRegistry } from './sessions.ts';
 
 /** Tunables the rooms and the matchmaker read (from env.ts). */
 export interface RoomConfig {
@@ -27,6 +28,8 @@ export interface RoomConfig {
   battlePatchMs: number;
   /** Prefix of Redis keys and channels. */
   redisPrefix: string;
+  /** Key prefix of game-api's Redis connection (where signed-out sessions are recorded). */
+  authRedisPrefix: string;
 }
 
 /** A word filter hook: returns the text to send (possibly masked), or null to refuse the line. */
@@ -42,6 +45,8 @@ export interface Services {
   writer: ActionWriter;
   config: RoomConfig;
   chatFilter: ChatFilter;
+  /** Open connections by session, dropped when their session is signed out (sessions.ts). */
+  sessions: SessionRegistry;
   /** Match ids of the live battle rooms of this process (their heartbeat is refreshed). */
   liveMatches: Set<string>;
   /** Publishes to a player wherever their hub connection is. */
@@ -80,13 +85,36 @@ export function joinRefusal(error: unknown): ServerError {
   return new ServerError(status, `${body.error.code}: ${body.error.message}`);
 }
 
-/** Verifies the bearer token a client sent to join a room; every room's static onAuth uses it. */
+/**
+ * Verifies the bearer token a client sent to join a room, and refuses it when its session was signed out (the key
+ * game-api writes when it revokes a session); every room's static onAuth uses it.
+ */
 export async function authenticate(token: string | undefined): Promise<AccessClaims> {
   try {
     if (!token) throw new AppError('UNAUTHENTICATED', 'send the access token (client.auth.token)');
-    return await services().verifier.verify(token);
+    const svc = services();
+    const claims = await svc.verifier.verify(token);
+    if (await isRevoked(claims.sid)) throw new AppError('SESSION_REVOKED', 'this session was signed out');
+    return claims;
   } catch (error) {
     throw joinRefusal(error);
+  }
+}
+
+/** Whether game-api signed this session out (the key it writes when it revokes a session). */
+async function isRevoked(sessionId: string): Promise<boolean> {
+  const svc = services();
+  return (await svc.redis.exists(`${svc.config.authRedisPrefix}${revokedSessionKey(sessionId)}`)) === 1;
+}
+
+/** Holds a reconnected client under its session, or drops it at once when that session was signed out meanwhile. */
+export async function holdUnlessRevoked(client: Client, claims: AccessClaims): Promise<void> {
+  const svc = services();
+  svc.sessions.hold(client, claims);
+  try {
+    if (await isRevoked(claims.sid)) svc.sessions.drop([claims.sid]);
+  } catch (error) {
+    svc.log.warn({ err: error }, 'could not check a reconnected session');
   }
 }
 

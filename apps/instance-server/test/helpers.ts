@@ -31,10 +31,15 @@ export async function seedRepoGameData(db: Db): Promise<void> {
 }
 
 /** game-api on loopback, for sign-in, JWKS and decks. */
-export async function startGameApi(db: Db): Promise<{ api: TestApp; url: string; jwks: string; close(): Promise<void> }> {
+export async function startGameApi(
+  db: Db,
+): Promise<{ api: TestApp; url: string; jwks: string; redisPrefix: string; close(): Promise<void> }> {
   const api = await createTestApp(db);
   const url = await api.app.listen({ host: '127.0.0.1', port: 0 });
-  return { api, url, jwks: `${url}/.well-known/jwks.json`, close: () => api.close() };
+  // Its Redis keys live under a prefix of their own (tests share one Redis): the instance server reads the
+  // signed-out sessions there (AUTH_REDIS_PREFIX).
+  const redisPrefix = api.redis.options.keyPrefix ?? '';
+  return { api, url, jwks: `${url}/.well-known/jwks.json`, redisPrefix, close: () => api.close() };
 }
 
 /** Environment of an instance server for tests: short clocks, a Redis prefix of its own. */
@@ -42,6 +47,8 @@ export function testEnv(input: {
   databaseUrl: string;
   jwks: string;
   prefix: string;
+  /** Key prefix of the test game-api's Redis (startGameApi's redisPrefix). */
+  authRedisPrefix?: string;
   port?: number;
   extra?: Record<string, string>;
 }): Record<string, string> {
@@ -53,6 +60,7 @@ export function testEnv(input: {
     INSTANCE_REDIS_PREFIX: input.prefix,
     INSTANCE_SERVER_PORT: String(input.port ?? 0),
     AUTH_JWKS_URL: input.jwks,
+    AUTH_REDIS_PREFIX: input.authRedisPrefix ?? '',
     AUTH_ISSUER: 'https://api.harvest.test',
     MATCHMAKER_TICK_MS: '200',
     MATCH_HEARTBEAT_MS: '500',
@@ -152,7 +160,9 @@ export function useInstanceStack(database: Pick<TestDatabase, 'db' | 'url'>, ext
   beforeAll(async () => {
     await seedRepoGameData(database.db);
     api = await startGameApi(database.db);
-    server = await startInProcess(testEnv({ databaseUrl: database.url, jwks: api.jwks, prefix: newPrefix(), extra }));
+    server = await startInProcess(
+      testEnv({ databaseUrl: database.url, jwks: api.jwks, authRedisPrefix: api.redisPrefix, prefix: newPrefix(), extra }),
+    );
   });
   afterAll(async () => {
     await server?.close();

@@ -87,6 +87,37 @@ describe('hub', () => {
     }
   });
 
+  it('drops the connections of a session signed out at game-api, and refuses its token from then on', async () => {
+    const [bot, other] = await Promise.all([siweBot(stack.api.url, stack.serverUrl), siweBot(stack.api.url, stack.serverUrl)]);
+    try {
+      const { room, inbox } = await connect(bot);
+      const kept = await connect(other);
+      let closedWith: number | null = null;
+      room.onLeave((code: number) => {
+        closedWith = code;
+      });
+      const logout = await fetch(`${stack.api.url}/v1/auth/logout`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${bot.accessToken}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(logout.status).toBe(204);
+      await eventually(async () => closedWith !== null, 5_000, 'the signed-out connection to close');
+      expect(closedWith).toBe(4000);
+      expect(inbox.find((m) => m.type === 'signedOut')?.message).toMatchObject({ code: 'SESSION_REVOKED' });
+      expect(await joinRefused(bot.client.joinOrCreate('hub'))).toMatchObject({
+        code: 401,
+        message: expect.stringMatching(/^SESSION_REVOKED: /),
+      });
+      // Another session stays connected.
+      expect(kept.room.connection.isOpen).toBe(true);
+      expect(kept.inbox.some((m) => m.type === 'signedOut')).toBe(false);
+      await kept.room.leave();
+    } finally {
+      await Promise.all([bot.close(), other.close()]);
+    }
+  });
+
   it('keeps friends and presence: requests, accept, online/offline pushes, status in the list, removal', async () => {
     const [a, b] = await Promise.all([siweBot(stack.api.url, stack.serverUrl), siweBot(stack.api.url, stack.serverUrl)]);
     const hubA = await connect(a);

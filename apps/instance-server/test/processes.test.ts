@@ -29,7 +29,7 @@ afterAll(async () => {
 
 async function spawnServer(prefix: string): Promise<{ child: ChildProcess; url: string; port: number }> {
   const port = await freePort();
-  const child = await startChild(testEnv({ databaseUrl: database.url, jwks: api.jwks, prefix }), port);
+  const child = await startChild(testEnv({ databaseUrl: database.url, jwks: api.jwks, authRedisPrefix: api.redisPrefix, prefix }), port);
   children.add(child);
   return { child, url: `http://127.0.0.1:${port}`, port };
 }

@@ -15,6 +15,7 @@ export {
   ROLES,
   type Role,
 } from './claims.ts';
+export { REVOKED_SESSIONS_CHANNEL, revokedSessionKey } from './revocation.ts';
 export {
   createJwksCache,
   createTokenVerifier,

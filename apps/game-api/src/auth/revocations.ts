@@ -1,7 +1,8 @@
 /**
  * Sessions signed out (logout, refresh-token reuse, guest upgrade) before their access tokens expire. game-api
  * refuses those tokens; the entry lives as long as an access token can, then the token's own `exp` does the job.
- * Other apps that only verify signatures accept such a token until it expires.
+ * The ids are also published on REVOKED_SESSIONS_CHANNEL: the instance servers refuse such a token at join and drop
+ * the session's open connections.
  *
  * Every authenticated request asks whether its session is revoked, so the answer is kept in process for
  * `cacheMs` (AUTH_REVOCATION_CACHE_MS): a revocation made by this process is refused here at once; one made by
@@ -9,7 +10,7 @@
  * when it was asked, not when Redis replied). A revoked answer is kept as long as the session is remembered in Redis
  * (a revoked session never comes back). `cacheMs: 0` asks Redis on every request.
  */
-import { ACCESS_TOKEN_TTL_SECONDS } from '@harvest/auth';
+import { ACCESS_TOKEN_TTL_SECONDS, REVOKED_SESSIONS_CHANNEL, revokedSessionKey } from '@harvest/auth';
 import type { Redis } from 'ioredis';
 
 /** The Redis-backed list of revoked session ids. */
@@ -42,7 +43,7 @@ export function createSessionRevocations(redis: Redis, options: SessionRevocatio
   const cacheMs = options.cacheMs ?? 0;
   const maxEntries = options.maxEntries ?? 100_000;
   const now = options.now ?? Date.now;
-  const key = (sid: string) => `auth:revoked-session:${sid}`;
+  const key = revokedSessionKey;
   const answers = new Map<string, Answer>();
   // A burst of requests of one session shares one Redis question, while that question is younger than cacheMs
   // (so a reply delayed past the bound is not reused by requests that arrived later).
@@ -78,7 +79,11 @@ export function createSessionRevocations(redis: Redis, options: SessionRevocatio
       if (sessionIds.length === 0) return;
       const pipeline = redis.pipeline();
       for (const sid of sessionIds) pipeline.set(key(sid), '1', 'EX', ttlSeconds);
-      await pipeline.exec();
+      // Processes holding open connections of these sessions (the instance servers) drop them.
+      pipeline.publish(REVOKED_SESSIONS_CHANNEL, JSON.stringify(sessionIds));
+      const results = await pipeline.exec();
+      const failed = results?.find(([error]) => error !== null)?.[0];
+      if (failed) throw failed;
       if (cacheMs > 0) for (const sid of sessionIds) remember(sid, { revoked: true, askedAt: now() });
     },
     async isRevoked(sessionId) {

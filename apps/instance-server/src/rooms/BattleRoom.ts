@@ -35,7 +35,7 @@ import {
 import { z } from 'zod';
 import { takeRoomPass } from '../matchmaking/matchmaker.ts';
 import { createTokenBucket, type TokenBucket } from '../rate-limit.ts';
-import { authenticate, joinRefusal, services } from '../services.ts';
+import { authenticate, holdUnlessRevoked, joinRefusal, services } from '../services.ts';
 import { corkUntilNextTick } from '../transport.ts';
 import { BattleSchema, SeatSchema, syncBattle } from './battle-schema.ts';
 
@@ -236,6 +236,7 @@ export class BattleRoom extends Room<{ state: BattleSchema }> {
     client.view = new StateView();
     (this.state.seats[seat] as SeatSchema).connected = true;
     this.showOwnHand(seat);
+    services().sessions.hold(client, auth);
     if (this.battle === null && this.seats.every((s) => s.client !== null)) this.enqueue(() => this.start());
   }
 
@@ -251,6 +252,9 @@ export class BattleRoom extends Room<{ state: BattleSchema }> {
     (this.state.seats[seat] as SeatSchema).connected = true;
     this.showOwnHand(seat);
     services().log.info({ matchId: this.record.matchId, seat }, 'player reconnected');
+    // A reconnection presents the SDK's reconnection token, not the access token: its session may have been signed
+    // out while the connection was down (the drop then found no open connection to close).
+    void holdUnlessRevoked(client, client.auth as AccessClaims);
   }
 
   override async onDrop(client: Client): Promise<void> {
@@ -263,6 +267,7 @@ export class BattleRoom extends Room<{ state: BattleSchema }> {
   }
 
   override onLeave(client: Client): void {
+    services().sessions.release(client);
     const seat = this.seatOf(client);
     if (seat === null) return;
     const slot = this.seats[seat];

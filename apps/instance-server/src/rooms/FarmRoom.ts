@@ -174,9 +174,11 @@ export class FarmRoom extends Room<{ state: FarmSchema }> {
     const { messagesPerSecond } = services().config;
     this.buckets.set(client.sessionId, createTokenBucket(messagesPerSecond, messagesPerSecond * 2));
     this.state.visitors.push(auth.sub);
+    services().sessions.hold(client, auth);
   }
 
   override onLeave(client: Client): void {
+    services().sessions.release(client);
     this.buckets.delete(client.sessionId);
     const who = (client.auth as AccessClaims | undefined)?.sub;
     const index = who ? this.state.visitors.indexOf(who) : -1;

@@ -168,9 +168,11 @@ export class HubRoom extends Room {
     client.send('welcome', { playerId: auth.sub, guest: auth.guest, region: svc.config.region });
     const seat = await reissueSeat(auth);
     if (seat) client.send('matchFound', { type: 'matchFound', rejoin: true, ...seat });
+    svc.sessions.hold(client, auth);
   }
 
   override async onLeave(client: Client): Promise<void> {
+    services().sessions.release(client);
     const member = this.members.get(client.sessionId);
     if (!member) return;
     this.members.delete(client.sessionId);
