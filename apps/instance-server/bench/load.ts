@@ -8,7 +8,7 @@
  * process (`src/server.ts`), so its CPU is read on its own from /proc/<pid>/stat. The battle bots run in --workers
  * worker threads of this process (bench/load-worker.ts; default 4), so that no single client event loop and its
  * garbage collector pauses thousands of connections at once (at 3,000 clients, 2 threads of 1,500 had major GC pauses
- * of 84-237 ms mean and up to 437 ms, which the round trips measured; 4 threads of 750: 14-75 ms mean, at most 108
+ * of 84-237 ms mean and up to 437 ms, which the round trips measured; 4 threads of 750: 14-83 ms mean, at most 121
  * ms, in this machine's runs), on the same cores as the server: the server's CPU% is
  * the figure that says how much of a core one process needs; the bench's own CPU% is printed beside it.
  *
