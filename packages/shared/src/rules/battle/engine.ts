@@ -46,7 +46,7 @@ const NO_KEYWORDS: Keywords = Object.freeze({});
 /**
  * The next state while an action builds it, copy-on-write: it starts as a shallow copy of the input state that
  * shares both seats, their zones and their units with it, and each part is copied the first time the action changes
- * it (seatOf, zone, boardArray, boardUnits). The input state is never changed, and the parts an action does not
+ * it (seatOf, zone, boardUnits). The input state is never changed, and the parts an action does not
  * touch are shared by both states: a play copies one seat, its hand and its board, not both seats' every zone.
  * `own` says which parts this draft already copied (a bit per seat); it is dropped from the state returned.
  */
@@ -74,7 +74,7 @@ interface Owned {
   graveyard: number;
 }
 
-type Zone = 'deck' | 'hand' | 'graveyard';
+type Zone = 'deck' | 'hand' | 'board' | 'graveyard';
 
 /** The other seat. */
 export function opponentOf(seat: Seat): Seat {
@@ -91,7 +91,7 @@ function done(d: Draft, events: BattleEvent[]): BattleResult {
   return { ok: true, state, events };
 }
 
-/** The seat, copied for this draft the first time (its zones still shared until `zone`/`board*`). */
+/** The seat, copied for this draft the first time (its zones still shared until `zone` or `boardUnits`). */
 function seatOf(d: Draft, seat: Seat): SeatState {
   const bit = seat + 1;
   if ((d.own.seats & bit) === 0) {
@@ -101,32 +101,21 @@ function seatOf(d: Draft, seat: Seat): SeatState {
   return d.seats[seat];
 }
 
-/** A seat's deck, hand or graveyard, copied for this draft the first time. */
-function zone(d: Draft, seat: Seat, z: Zone): CardRef[] {
+/** A seat's deck, hand, board or graveyard array, copied for this draft the first time (a board's units stay shared). */
+function zone<Z extends Zone>(d: Draft, seat: Seat, z: Z): SeatState[Z] {
   const bit = seat + 1;
   const p = seatOf(d, seat);
   if ((d.own[z] & bit) === 0) {
-    p[z] = p[z].slice();
+    p[z] = p[z].slice() as SeatState[Z];
     d.own[z] |= bit;
   }
   return p[z];
 }
 
-/** A seat's board array, copied for this draft the first time (to add or remove units; the units may be shared). */
-function boardArray(d: Draft, seat: Seat): Unit[] {
-  const bit = seat + 1;
-  const p = seatOf(d, seat);
-  if ((d.own.board & bit) === 0) {
-    p.board = p.board.slice();
-    d.own.board |= bit;
-  }
-  return p.board;
-}
-
 /** A seat's board with its units copied for this draft the first time (to change the units). */
 function boardUnits(d: Draft, seat: Seat): Unit[] {
   const bit = seat + 1;
-  const board = boardArray(d, seat);
+  const board = zone(d, seat, 'board');
   if ((d.own.units & bit) === 0) {
     for (let i = 0; i < board.length; i++) board[i] = { ...(board[i] as Unit) };
     d.own.units |= bit;
@@ -241,7 +230,7 @@ function summon(d: Draft, seat: Seat, uid: string, def: CardDef, position: numbe
     canAttack: def.keywords.swift === true,
     token,
   };
-  boardArray(d, seat).splice(position, 0, unit);
+  zone(d, seat, 'board').splice(position, 0, unit);
   ev.push({ type: 'unit_summoned', seat, uid, def: def.id, position, token });
   return unit;
 }
